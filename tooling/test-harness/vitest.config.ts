@@ -1,0 +1,3 @@
+import { tesseraConfig } from "./src/vitest.ts"
+
+export default tesseraConfig()
