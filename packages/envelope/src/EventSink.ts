@@ -19,6 +19,8 @@ export interface OutgoingEvent {
 
 /** Per-call facts every envelope of the call carries. */
 export interface EmitContext {
+  /** The domain emitting (`crm`, `learning`, …): must be the registered producer of each event. */
+  readonly producer: string
   /** The tenant the call acts for; consumers scope their effects by it. */
   readonly organizationId: string
   readonly actor: Actor
