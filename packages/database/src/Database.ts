@@ -85,7 +85,8 @@ const embedded = Layer.unwrap(
     const dataDir = yield* Config.String("TESSERA_DATA_DIR").pipe(
       Config.withDefault(Path.join(workspaceRoot(), ".data", "postgres"))
     )
-    const port = yield* Config.Port("TESSERA_POSTGRES_PORT").pipe(Config.withDefault(54329))
+    // 0 picks any free port.
+    const port = yield* Config.Int("TESSERA_POSTGRES_PORT").pipe(Config.withDefault(54329))
     const logPostgres = yield* Config.Boolean("TESSERA_POSTGRES_LOG").pipe(Config.withDefault(false))
     const server = yield* EmbeddedPostgres.start({
       dataDir,

@@ -337,6 +337,8 @@ export const start = (
 
     yield* Effect.try({
       try: () => {
+        // Parents are created traversable; the data folder itself is private to the server's user.
+        Fs.mkdirSync(Path.dirname(dataDir), { recursive: true, mode: 0o755 })
         Fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
         if (user !== undefined) Fs.chownSync(dataDir, user.uid, user.gid)
         Fs.chmodSync(dataDir, 0o700)

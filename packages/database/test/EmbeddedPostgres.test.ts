@@ -85,7 +85,10 @@ describe("EmbeddedPostgres", () => {
           const server = Net.createServer()
           server.listen({ port: 0, host: "127.0.0.1" }, () => resume(Effect.succeed(server)))
         }),
-        (server) => Effect.callback<void>((resume) => server.close(() => resume(Effect.void)))
+        (server) =>
+          Effect.callback<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
       )
       const address = blocker.address()
       const busy = typeof address === "object" && address !== null ? address.port : 0

@@ -9,6 +9,13 @@ import { Context, Effect, Layer, Redacted } from "effect"
 import type { SqlClient } from "effect/sql"
 import { inject } from "vitest"
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A URL to a database on the run's server with the right to create databases. */
+    readonly tesseraAdminUrl: string
+  }
+}
+
 export interface TestDatabaseShape {
   /** The database's name (`test_…`). */
   readonly name: string

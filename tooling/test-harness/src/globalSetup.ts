@@ -10,13 +10,7 @@ import * as Path from "node:path"
 import * as EmbeddedPostgres from "@tessera/database/EmbeddedPostgres"
 import { Effect, Exit, Redacted, Scope } from "effect"
 import type { TestProject } from "vitest/node"
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** A URL to a database on the run's server with the right to create databases. */
-    readonly tesseraAdminUrl: string
-  }
-}
+import "./TestDatabase.ts"
 
 export default async function setup(project: TestProject) {
   const external = process.env.DATABASE_URL?.trim()
