@@ -42,7 +42,10 @@ const npmInstall = (specs) => {
   const result = spawnSync(
     "npm",
     ["install", "--global", "--prefix", tools, "--no-audit", "--no-fund", "--loglevel=error", ...specs],
-    { stdio: "inherit", env: { ...process.env, npm_config_allow_scripts: "node,pnpm" } }
+    // The `node` and `pnpm` packages put their binaries in place from install scripts, which npm
+    // runs for global installs (setting allow-scripts here would break the nested install the
+    // `node` package performs).
+    { stdio: "inherit" }
   )
   if (result.status !== 0) {
     say(`could not install ${specs.join(" ")} with npm (exit ${result.status}). Is the npm registry reachable?`)
@@ -110,7 +113,8 @@ switch (command) {
   case "test": {
     const env = ensureToolchain()
     ensureInstalled(env)
-    run("pnpm", ["exec", "turbo", "run", "test", ...rest], env)
+    // --continue: report every failing package, not just the first.
+    run("pnpm", ["exec", "turbo", "run", "test", "--continue", ...rest], env)
     break
   }
   case "run": {
