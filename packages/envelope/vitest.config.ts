@@ -1,3 +1,4 @@
 import { tesseraConfig } from "@tessera/test-harness/vitest"
 
-export default tesseraConfig()
+// Pure package: no PostgreSQL needed.
+export default tesseraConfig({ database: false })

@@ -38,8 +38,11 @@ export interface EventDefinition<
   readonly stability: Stability
   /** Payload fields holding personal data (kept out of logs, candidates for erasure). */
   readonly pii: ReadonlyArray<string>
-  /** Derives the subject (ordering key) from a payload. */
-  readonly subject: (payload: Payload["Type"]) => Subject
+  /**
+   * Derives the subject (ordering key) from a payload. Declared as a method so that every
+   * concrete definition is assignable to `AnyEventDefinition` (method parameters are bivariant).
+   */
+  subject(payload: Payload["Type"]): Subject
 }
 
 export type AnyEventDefinition = EventDefinition<string, number, string, Schema.Top>
