@@ -1,0 +1,119 @@
+/**
+ * A consumer: a named reaction of one domain to event types, with a handler per type written
+ * against one version of it (events stored as older versions reach it through the registry's
+ * upcasters). Workers (`Worker.ts`) run consumers; any number of processes may run the same one.
+ *
+ *     const indexNotes = Consumer.make({
+ *       name: "search.indexNotes",
+ *       domain: "search",
+ *       handlers: [
+ *         Consumer.on(NoteAddedV2, (event) =>
+ *           Effect.flatMap(SqlClient.SqlClient, (sql) => sql`INSERT INTO search.notes …`))
+ *       ]
+ *     })
+ *
+ * A handler runs inside the delivery's database transaction (its `SqlClient` statements join it,
+ * together with the inbox row), so its database effects happen exactly once. Anything else it
+ * does (HTTP calls) happens at least once. A failure is retried with the consumer's `retry`
+ * schedule; `Consumer.reject` sends the event to the dead letters at once.
+ */
+import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
+import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
+import * as Registry from "@tessera/envelope/Registry"
+import { Data, type Duration, Effect, Schedule } from "effect"
+
+/** What a handler receives: the envelope with a decoded (and, if needed, upcast) payload. */
+export interface DeliveredEvent<P> extends DecodedEnvelope<P> {
+  /** 1 on the first delivery to this consumer, 2 on the first retry, … */
+  readonly attempt: number
+}
+
+/** The stored event a worker claimed, before decoding. */
+export interface StoredEvent {
+  readonly envelope: Omit<DecodedEnvelope<unknown>, "payload">
+  readonly payload: unknown
+  readonly attempt: number
+}
+
+/** A handler's failure that no retry can fix: the event goes to the dead letters at once. */
+export class Rejected extends Data.TaggedError("Rejected")<{
+  readonly message: string
+}> {}
+
+export const reject = (message: string) => Effect.fail(new Rejected({ message }))
+
+export interface Handler<R> {
+  readonly definition: AnyEventDefinition
+  /** Decodes a stored event for this handler, returning the effect that handles it. */
+  readonly prepare: (
+    registry: Registry.Registry,
+    stored: StoredEvent
+  ) => Effect.Effect<Effect.Effect<void, unknown, R>, Registry.DecodeFailure>
+}
+
+export const on = <D extends AnyEventDefinition, E, R>(
+  definition: D,
+  handle: (event: DeliveredEvent<PayloadOf<D>>) => Effect.Effect<void, E, R>
+): Handler<R> => ({
+  definition,
+  prepare: (registry, stored) =>
+    Effect.map(Registry.decodeAs(registry, definition, stored.envelope.event_version, stored.payload), (payload) =>
+      handle({ ...stored.envelope, payload, attempt: stored.attempt })
+    )
+})
+
+/** Retry delays, given the error: by default 100 ms doubling with jitter, 10 attempts in all. */
+export const defaultRetry: Schedule.Schedule<Duration.Duration, unknown> = Schedule.exponential("100 millis").pipe(
+  Schedule.jittered,
+  Schedule.upTo({ times: 9 })
+)
+
+export interface Consumer<R> {
+  /** Unique across the system, e.g. `search.indexNotes`: deliveries, inbox and lag are per name. */
+  readonly name: string
+  /** The domain it belongs to: must be a registered consumer of each event type it handles. */
+  readonly domain: string
+  readonly handlers: ReadonlyArray<Handler<R>>
+  /**
+   * Delays between attempts. Stepped once per failed attempt; when it ends, the event goes to the
+   * dead letters with its last error.
+   */
+  readonly retry: Schedule.Schedule<unknown, unknown>
+}
+
+export const make = <R>(options: {
+  readonly name: string
+  readonly domain: string
+  readonly handlers: ReadonlyArray<Handler<R>>
+  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+}): Consumer<R> => ({
+  name: options.name,
+  domain: options.domain,
+  handlers: options.handlers,
+  retry: options.retry ?? defaultRetry
+})
+
+/**
+ * Every problem with running `consumer` against `registry`: unregistered events, a domain that
+ * is not a registered consumer, two handlers for one type. Empty when it may run.
+ */
+export const check = <R>(consumer: Consumer<R>, registry: Registry.Registry): ReadonlyArray<string> => {
+  const problems: Array<string> = []
+  const seen = new Set<string>()
+  for (const handler of consumer.handlers) {
+    const { type, version } = handler.definition
+    if (seen.has(type)) problems.push(`${consumer.name}: two handlers for ${type}`)
+    seen.add(type)
+    const entry = Registry.findEntry(registry, type)
+    if (entry._tag === "None") {
+      problems.push(`${consumer.name}: ${type} is not in the event registry`)
+      continue
+    }
+    if (!entry.value.consumers.includes(consumer.domain))
+      problems.push(`${consumer.name}: ${consumer.domain} is not a registered consumer of ${type}`)
+    const registered = entry.value.versions.find((v) => v.definition.version === version)
+    if (registered === undefined || registered.definition !== handler.definition)
+      problems.push(`${consumer.name}: ${type}@${version} is not the registered definition`)
+  }
+  return problems
+}

@@ -1,0 +1,92 @@
+/**
+ * The `dispatch` schema: the outbox (`events`), who subscribes to what (`subscriptions`), one
+ * delivery row per (consumer, event) still to be handled (`deliveries`), the consumers' record of
+ * handled events (`inbox`) and the events they gave up on (`dead_letters`).
+ *
+ * Why per-consumer delivery rows: they are inserted by the producer's transaction, so they become
+ * visible exactly when it commits. A cursor over an insert-time sequence would skip an event whose
+ * transaction took its number earlier but committed later; a delivery row cannot be skipped.
+ */
+import * as Migrations from "@tessera/database/Migrations"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+
+export const SCHEMA = "dispatch"
+
+/** The NOTIFY channel; the payload is the consumer name to wake. */
+export const CHANNEL = "tessera_dispatch"
+
+const initial = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE SEQUENCE fencing_tokens`
+  yield* sql`
+    CREATE TABLE events (
+      position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      event_id uuid NOT NULL UNIQUE,
+      event_type text NOT NULL,
+      event_version integer NOT NULL,
+      producer text NOT NULL,
+      organization_id text NOT NULL,
+      subject_type text NOT NULL,
+      subject_id text NOT NULL,
+      actor_type text NOT NULL,
+      actor_id text NOT NULL,
+      correlation_id text NOT NULL,
+      causation_id text,
+      traceparent text,
+      occurred_at timestamptz NOT NULL,
+      recorded_at timestamptz NOT NULL,
+      payload jsonb NOT NULL
+    )`
+  yield* sql`
+    CREATE TABLE subscriptions (
+      event_type text NOT NULL,
+      consumer text NOT NULL,
+      registered_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (event_type, consumer)
+    )`
+  yield* sql`
+    CREATE TABLE deliveries (
+      consumer text NOT NULL,
+      position bigint NOT NULL REFERENCES events (position),
+      subject_key text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      available_at timestamptz NOT NULL DEFAULT now(),
+      leased_until timestamptz,
+      lease_token bigint,
+      attempts integer NOT NULL DEFAULT 0,
+      last_error text,
+      PRIMARY KEY (consumer, position)
+    )`
+  // Rows that were ever claimed (leased, backing off, or orphaned by a crash): the small set the
+  // claim checks to keep each subject's events in order.
+  yield* sql`CREATE INDEX deliveries_attempted ON deliveries (consumer, subject_key) WHERE attempts > 0`
+  yield* sql`
+    CREATE TABLE inbox (
+      consumer text NOT NULL,
+      event_id uuid NOT NULL,
+      processed_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer, event_id)
+    )`
+  yield* sql`
+    CREATE TABLE dead_letters (
+      consumer text NOT NULL,
+      position bigint NOT NULL REFERENCES events (position),
+      subject_key text NOT NULL,
+      reason text NOT NULL,
+      error text NOT NULL,
+      attempts integer NOT NULL,
+      dead_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer, position)
+    )`
+})
+
+export const definition: Migrations.SchemaMigrations = {
+  schema: SCHEMA,
+  migrations: {
+    "0001_outbox_deliveries_inbox": initial
+  }
+}
+
+/** Migrates the `dispatch` schema when built. Put it before the outbox and workers. */
+export const layer = Migrations.layer(definition)
