@@ -53,12 +53,12 @@ export interface Handler<R> {
 
 export const on = <D extends AnyEventDefinition, E, R>(
   definition: D,
-  handle: (event: DeliveredEvent<PayloadOf<D>>) => Effect.Effect<void, E, R>
+  handle: (event: DeliveredEvent<PayloadOf<D>>) => Effect.Effect<unknown, E, R>
 ): Handler<R> => ({
   definition,
   prepare: (registry, stored) =>
     Effect.map(Registry.decodeAs(registry, definition, stored.envelope.event_version, stored.payload), (payload) =>
-      handle({ ...stored.envelope, payload, attempt: stored.attempt })
+      Effect.asVoid(handle({ ...stored.envelope, payload, attempt: stored.attempt }))
     )
 })
 
