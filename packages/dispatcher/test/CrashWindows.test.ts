@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Path from "node:path"
+import { assert, layer } from "@effect/vitest"
+import { EventSink } from "@tessera/envelope/EventSink"
+import { TestDatabase } from "@tessera/test-harness/TestDatabase"
+import { Deferred, Effect, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
+import * as Worker from "../src/Worker.ts"
+import { billing } from "./fixtures/Consumers.ts"
+import { OrderPlacedV2, registry } from "./fixtures/Shop.ts"
+import { context, count, event, testLayer, waitFor } from "./fixtures/Support.ts"
+
+const script = Path.join(import.meta.dirname, "fixtures", "crashWorker.ts")
+
+/** Starts a worker process that hangs at `crashAt`; resolves once it printed `marker`. */
+const startVictim = (url: Redacted.Redacted<string>, crashAt: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      spawn(process.execPath, [script], {
+        env: { ...process.env, DATABASE_URL: Redacted.value(url), CRASH_AT: crashAt },
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+    ),
+    (child) => Effect.sync(() => child.kill("SIGKILL"))
+  )
+
+const waitForMarker = (child: ChildProcess, marker: string) =>
+  Effect.gen(function* () {
+    const seen = yield* Deferred.make<void, string>()
+    let output = ""
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8")
+      if (output.includes(marker)) Deferred.doneUnsafe(seen, Effect.void)
+    })
+    child.once("exit", (code) => Deferred.doneUnsafe(seen, Effect.fail(`worker exited (${code}) before ${marker}`)))
+    yield* Deferred.await(seen).pipe(
+      Effect.timeoutOrElse({ duration: "30 seconds", orElse: () => Effect.fail(`no ${marker} from the worker`) })
+    )
+  })
+
+const kill = (child: ChildProcess) =>
+  Effect.callback<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+    child.once("exit", () => resume(Effect.void))
+    child.kill("SIGKILL")
+  })
+
+const crashScenario = (crashAt: string, marker: string, subject: string) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const sink = yield* EventSink
+      const database = yield* TestDatabase
+      const victim = yield* startVictim(database.url, crashAt)
+      yield* waitForMarker(victim, "READY")
+      const [eventId] = yield* sink.publish(
+        [event(OrderPlacedV2, { orderId: subject, seq: 1, total: { amount: 1, currency: "EUR" } })],
+        context
+      )
+      yield* waitForMarker(victim, marker)
+      yield* kill(victim)
+      const effectsOf = count(`SELECT 1 FROM effects WHERE event_id = '${eventId}'`)
+      const pendingOf = count(
+        `SELECT 1 FROM dispatch.deliveries d JOIN dispatch.events e USING (position) WHERE e.event_id = '${eventId}'`
+      )
+      return { sql, eventId: eventId ?? "", effectsOf, pendingOf }
+    })
+  )
+
+const survivor = Worker.run(billing("survivor"), { registry, leaseDuration: "2 seconds", pollInterval: "100 millis" })
+
+layer(testLayer(), { excludeTestServices: true })("crash windows (SIGKILLed worker processes)", (it) => {
+  it.effect("killed after claiming → delivered once the lease expires, exactly one effect", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { eventId, effectsOf, pendingOf } = yield* crashScenario("claimed", "CLAIMED", "after-claim")
+        assert.strictEqual(yield* effectsOf, 0)
+        assert.strictEqual(yield* pendingOf, 1, "the claimed delivery is still there, leased to a dead worker")
+        yield* survivor
+        yield* waitFor(
+          "redelivery after the lease",
+          Effect.map(effectsOf, (n) => n === 1)
+        )
+        assert.strictEqual(
+          yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'survivor'`),
+          1
+        )
+        assert.strictEqual(yield* pendingOf, 0)
+      })
+    )
+  )
+
+  it.effect(
+    "killed in the middle of the handler → its writes roll back; redelivered after the lease, exactly one effect",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { eventId, effectsOf, pendingOf } = yield* crashScenario("handler", "IN_HANDLER", "mid-handler")
+          yield* waitFor(
+            "the killed transaction to be gone",
+            Effect.map(effectsOf, (n) => n === 0)
+          )
+          assert.strictEqual(yield* pendingOf, 1)
+          yield* survivor
+          yield* waitFor(
+            "redelivery after the lease",
+            Effect.map(effectsOf, (n) => n === 1)
+          )
+          assert.strictEqual(
+            yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'survivor'`),
+            1
+          )
+          assert.strictEqual(yield* count(`SELECT 1 FROM dispatch.inbox WHERE event_id = '${eventId}'`), 1)
+        })
+      )
+  )
+
+  it.effect("killed after the handler's commit, before anything else → exactly one effect, nothing redelivered", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { eventId, effectsOf, pendingOf } = yield* crashScenario("committed", "COMMITTED", "after-commit")
+        // The acknowledgement (deleting the delivery) committed with the handler's writes and the inbox row.
+        assert.strictEqual(yield* effectsOf, 1)
+        assert.strictEqual(yield* pendingOf, 0)
+        assert.strictEqual(yield* count(`SELECT 1 FROM dispatch.inbox WHERE event_id = '${eventId}'`), 1)
+        yield* survivor
+        // A marker event published after the crash proves the survivor is delivering; the killed one's stays single.
+        const sink = yield* EventSink
+        yield* sink.publish(
+          [event(OrderPlacedV2, { orderId: "marker", seq: 1, total: { amount: 1, currency: "EUR" } })],
+          context
+        )
+        yield* waitFor(
+          "the marker's effect",
+          Effect.map(count("SELECT 1 FROM effects WHERE subject = 'marker'"), (n) => n === 1)
+        )
+        assert.strictEqual(yield* effectsOf, 1)
+        assert.strictEqual(yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'victim'`), 1)
+      })
+    )
+  )
+})
