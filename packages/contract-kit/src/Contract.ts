@@ -7,17 +7,11 @@
  * This module (and `ContractError.ts`) has no server dependencies: clients and other domains
  * import contracts without pulling in an HTTP server, a database driver or JWT code.
  */
-import type { EventDefinition, Subject } from "@tessera/envelope/EventDefinition"
+import type { AnyEventDefinition } from "@tessera/envelope/EventDefinition"
 import type { Schema } from "effect"
 
-/**
- * Any event definition a contract may emit. (`@tessera/envelope`'s `AnyEventDefinition` types
- * `subject` as taking `unknown`, which concrete definitions are not assignable to; this view takes
- * `never`, which every definition satisfies.)
- */
-export interface AnyEvent extends Omit<EventDefinition<string, number, string, Schema.Top>, "subject"> {
-  readonly subject: (payload: never) => Subject
-}
+/** Any event definition (from `@tessera/envelope`) a contract may emit. */
+export type AnyEvent = AnyEventDefinition
 
 /** The decoded payload type of an event definition. */
 export type PayloadOf<D extends AnyEvent> = D["payload"]["Type"]

@@ -46,13 +46,21 @@ import * as Issues from "./internal/Issues.ts"
 export class UndeclaredEvent extends Data.TaggedError("UndeclaredEvent")<{
   readonly contract: string
   readonly event: string
-}> {}
+}> {
+  override get message(): string {
+    return `${this.contract} emitted ${this.event}, which it does not declare`
+  }
+}
 
 /** A handler failed with an error its contract does not declare: a bug, answered as a 500. */
 export class UndeclaredError extends Data.TaggedError("UndeclaredError")<{
   readonly contract: string
   readonly error: unknown
-}> {}
+}> {
+  override get message(): string {
+    return `${this.contract} failed with an error it does not declare: ${String(this.error)}`
+  }
+}
 
 /** A handler's declared error, carried through the pipeline until it becomes a problem answer. */
 class DeclaredFailure extends Data.TaggedError("DeclaredFailure")<{ readonly error: unknown }> {}
@@ -243,7 +251,7 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
         emit: (event: AnyEvent, payload: unknown, options?: EmitOptions) =>
           Effect.suspend(() => {
             const id = `${event.type}@${event.version}`
-            if (!declaredEvents.has(id) || !isEventDefinition(event)) {
+            if (!declaredEvents.has(id)) {
               return Effect.die(new UndeclaredEvent({ contract: contract.key, event: id }))
             }
             emitted.push({ definition: event, payload, subject: options?.subject, occurredAt: options?.occurredAt })
@@ -373,9 +381,6 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
 
   return { contract, call }
 }
-
-const isEventDefinition = (event: AnyEvent): event is AnyEvent & OutgoingEvent["definition"] =>
-  event._tag === "EventDefinition" && typeof event.subject === "function"
 
 /**
  * The erased view of `HttpApiBuilder.group` the loop below uses: the group's endpoints are known
