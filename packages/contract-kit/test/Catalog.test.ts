@@ -1,0 +1,122 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as EventDefinition from "@tessera/envelope/EventDefinition"
+import { Effect, Layer, Schema } from "effect"
+import * as Catalog from "../src/Catalog.ts"
+import { command } from "../src/Contract.ts"
+import * as ContractServer from "../src/ContractServer.ts"
+import { implement } from "../src/Implementation.ts"
+import * as SampleApp from "./fixtures/SampleApp.ts"
+import { CompleteTask, CreateTask, catalog } from "./fixtures/SampleContracts.ts"
+import { TaskArchived, TaskCompleted, TaskCreated } from "./fixtures/SampleEvents.ts"
+import * as TestServer from "./fixtures/TestServer.ts"
+
+const meta = {
+  key: "sample.broken.thing",
+  version: "1.0.0",
+  stability: "beta",
+  owners: ["@tessera/contract-kit"],
+  tags: [],
+  description: "Broken on purpose.",
+  goal: "Fail the catalog check.",
+  context: "Tests."
+} as const
+
+/** An example that compiles (its type is widened) but does not decode: a runtime-built catalog. */
+const wideExample: { readonly key: string; readonly input: { readonly count: number }; readonly output: {} } = {
+  key: "negative",
+  input: { count: -1 },
+  output: {}
+}
+const BadExample = command({
+  meta,
+  input: Schema.Struct({ count: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)) }),
+  output: Schema.Struct({}),
+  policy: { auth: "user" },
+  acceptance: { examples: [wideExample] }
+})
+
+const CrmDealLost = EventDefinition.define({
+  type: "deal.lost",
+  version: 1,
+  producer: "crm",
+  description: "Another domain's event.",
+  payload: Schema.Struct({ dealId: Schema.String }),
+  subject: (payload) => ({ type: "deal", id: payload.dealId })
+})
+const ForeignEvent = command({
+  meta: { ...meta, key: "sample.broken.emitter" },
+  input: Schema.Struct({}),
+  output: Schema.Struct({}),
+  policy: { auth: "user" },
+  emits: [CrmDealLost, TaskArchived]
+})
+
+class NoStatus extends Schema.TaggedError<NoStatus>()("NoStatus", {}) {}
+const StatuslessError = command({
+  meta: { ...meta, key: "sample.broken.errors" },
+  input: Schema.Struct({}),
+  output: Schema.Struct({}),
+  errors: [NoStatus],
+  policy: { auth: "user" }
+})
+
+const AnonymousEmitter = command({
+  meta: { ...meta, key: "sample.broken.anonymous" },
+  input: Schema.Struct({}),
+  output: Schema.Struct({}),
+  policy: { auth: "anonymous" },
+  emits: [TaskCreated]
+})
+
+const problemsOf = (contracts: Parameters<typeof Catalog.problems>[0], options?: Catalog.ValidateOptions) =>
+  Catalog.problems(contracts, options).map((problem) => `${problem.contract}: ${problem.problem}`)
+
+describe("Catalog validation", () => {
+  it("the sample catalog is sound, against the event registry and in its domain", () => {
+    assert.deepStrictEqual(
+      problemsOf(catalog, { domain: "sample", events: [TaskCreated, TaskCompleted, TaskArchived] }),
+      []
+    )
+  })
+
+  it("unique key@version (and route)", () => {
+    assert.deepStrictEqual(problemsOf([CreateTask, CompleteTask, CreateTask]), [
+      "sample.task.create@1.0.0: key@version is declared twice"
+    ])
+  })
+
+  it("every example decodes against its schemas", () => {
+    assert.deepStrictEqual(problemsOf([BadExample]), [
+      "sample.broken.thing@1.0.0: example negative: input does not decode: count: Expected a value greater than or equal to 0"
+    ])
+  })
+
+  it("every emitted event is this domain's and registered", () => {
+    assert.deepStrictEqual(problemsOf([ForeignEvent], { events: [TaskCreated] }), [
+      "sample.broken.emitter@1.0.0: emits deal.lost@1, produced by crm, not by sample",
+      "sample.broken.emitter@1.0.0: emits deal.lost@1, which is not in the event registry",
+      "sample.broken.emitter@1.0.0: emits task.archived@1, which is not in the event registry"
+    ])
+  })
+
+  it("errors carry an HTTP status; anonymous contracts emit nothing; keys stay in their domain", () => {
+    assert.deepStrictEqual(problemsOf([StatuslessError, AnonymousEmitter], { domain: "crm" }), [
+      "sample.broken.errors@1.0.0: key is outside the crm domain served here",
+      "sample.broken.errors@1.0.0: error NoStatus needs an httpApiStatus between 400 and 599",
+      "sample.broken.anonymous@1.0.0: key is outside the crm domain served here",
+      "sample.broken.anonymous@1.0.0: an anonymous contract cannot emit events (events need an organization and an actor)"
+    ])
+  })
+
+  it.effect("a broken catalog refuses to start, naming the contract and the problem", () =>
+    Effect.gen(function* () {
+      const broken = ContractServer.layer({
+        domain: "sample",
+        catalog: [SampleApp.CreateTaskHandler, implement(BadExample, () => Effect.succeed({}))]
+      }).pipe(Layer.provide(SampleApp.Tasks.layer))
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(TestServer.layer(broken))))
+      assert.strictEqual(error._tag, "CatalogError")
+      assert.include(error.message, "sample.broken.thing@1.0.0: example negative: input does not decode")
+    })
+  )
+})
