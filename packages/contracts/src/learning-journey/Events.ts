@@ -5,7 +5,7 @@
  */
 import { define } from "@tessera/envelope/EventDefinition"
 import { Schema } from "effect"
-import { BadgeKey, LearnerId, StepId, Timestamp, TrackId, Xp } from "./Shared.ts"
+import { BadgeKey, LearnerId, StepId, Timestamp, TotalXp, TrackId, Xp } from "./Shared.ts"
 
 const subjectOf = (payload: { readonly trackId: string; readonly learnerId: string }) => ({
   type: "onboarding",
@@ -36,7 +36,7 @@ export const OnboardingStepCompleted = define({
     stepId: StepId,
     xpAwarded: Xp,
     /** The learner's XP on the track after this step. */
-    xp: Xp,
+    xp: TotalXp,
     completedAt: Timestamp
   }),
   subject: subjectOf
@@ -51,7 +51,7 @@ export const OnboardingCompleted = define({
     trackId: TrackId,
     learnerId: LearnerId,
     /** The learner's XP on the track, completion bonus included. */
-    xp: Xp,
+    xp: TotalXp,
     badges: Schema.Array(BadgeKey),
     completedAt: Timestamp
   }),

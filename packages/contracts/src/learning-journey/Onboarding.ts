@@ -9,7 +9,7 @@ import { ContractError } from "@tessera/contract-kit/ContractError"
 import { Schema } from "effect"
 import { EventType, EventVersion } from "./Conditions.ts"
 import { OnboardingCompleted, OnboardingStarted, OnboardingStepCompleted } from "./Events.ts"
-import { BadgeKey, Day, LearnerId, owners, StepId, Timestamp, TrackId, Xp } from "./Shared.ts"
+import { BadgeKey, Day, LearnerId, owners, StepId, Timestamp, TotalXp, TrackId } from "./Shared.ts"
 
 /**
  * - `blocked`: a prerequisite is neither completed nor skipped;
@@ -46,7 +46,7 @@ export const Progress = Schema.Struct({
   /** In the track's step order. */
   steps: Schema.Array(StepProgress),
   /** Completed steps' XP, plus the completion bonus and the streak bonus once earned. */
-  xp: Xp,
+  xp: TotalXp,
   badges: Schema.Array(BadgeKey),
   streak: Streak,
   startedAt: Schema.NullOr(Timestamp),
@@ -122,8 +122,14 @@ const recordEventEmits: ReadonlyArray<
   { event: OnboardingCompleted, when: "Every step of the track is completed or skipped" }
 ]
 
-const skipStepEmits: ReadonlyArray<EmitDeclaration<typeof OnboardingStarted | typeof OnboardingCompleted>> = [
+const skipStepEmits: ReadonlyArray<
+  EmitDeclaration<typeof OnboardingStarted | typeof OnboardingStepCompleted | typeof OnboardingCompleted>
+> = [
   { event: OnboardingStarted, when: "The skip is the learner's first activity on the track" },
+  {
+    event: OnboardingStepCompleted,
+    when: "A step the skip unblocks is already satisfied by the learner's earlier events"
+  },
   { event: OnboardingCompleted, when: "The skip leaves every step completed or skipped" }
 ]
 

@@ -30,6 +30,9 @@ export const Text = Schema.String.check(Schema.isMaxLength(4000))
 /** Experience points: a non-negative integer. */
 export const Xp = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100_000 }))
 
+/** A learner's XP on a track: the sum of step XP and bonuses. */
+export const TotalXp = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
 /** An instant as an ISO 8601 UTC string, e.g. `2025-01-21T09:00:00.000Z`. */
 export const Timestamp = Schema.String.check(
   Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/)
