@@ -1,0 +1,150 @@
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import { query } from "../src/Contract.ts"
+import * as ContractApi from "../src/ContractApi.ts"
+import * as ContractClient from "../src/ContractClient.ts"
+import * as ContractServer from "../src/ContractServer.ts"
+import { implement } from "../src/Implementation.ts"
+import * as SampleApp from "./fixtures/SampleApp.ts"
+import { catalog } from "./fixtures/SampleContracts.ts"
+import * as TestServer from "./fixtures/TestServer.ts"
+
+/** A second domain, mounted next to the sample one on the same router (as apps/stack does). */
+const OtherHello = query({
+  meta: {
+    key: "other.greeting.hello",
+    version: "1.0.0",
+    stability: "beta",
+    owners: ["@tessera/contract-kit"],
+    tags: ["other"],
+    description: "Say hello.",
+    goal: "Prove two apps share one router.",
+    context: "Tests."
+  },
+  input: Schema.Struct({ name: Schema.String }),
+  output: Schema.Struct({ greeting: Schema.String }),
+  policy: { auth: "anonymous" }
+})
+const OtherApi = ContractApi.make("other", [OtherHello])
+const otherRoutes = ContractServer.layer({
+  domain: "other",
+  catalog: [implement(OtherHello, (input) => Effect.succeed({ greeting: `Hello, ${input.name}` }))],
+  openapiPath: "/other/openapi.json",
+  docsPath: "/other/docs"
+})
+
+const Operation = Schema.Struct({
+  operationId: Schema.String,
+  security: Schema.Array(Schema.Record(Schema.String, Schema.Array(Schema.String))),
+  requestBody: Schema.optional(
+    Schema.Struct({
+      content: Schema.Record(Schema.String, Schema.Struct({ examples: Schema.optional(Schema.Unknown) }))
+    })
+  ),
+  responses: Schema.Record(
+    Schema.String,
+    Schema.Struct({ content: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)) })
+  )
+})
+const Spec = Schema.Struct({
+  openapi: Schema.String,
+  paths: Schema.Record(Schema.String, Schema.Record(Schema.String, Operation)),
+  components: Schema.Struct({ securitySchemes: Schema.Record(Schema.String, Schema.Unknown) })
+})
+
+const getJson = (path: string) =>
+  Effect.gen(function* () {
+    const http = yield* HttpClient.HttpClient
+    const response = yield* http.execute(HttpClientRequest.get(path))
+    assert.strictEqual(response.status, 200)
+    return yield* response.json
+  })
+
+const operations = (spec: typeof Spec.Type): Record<string, typeof Operation.Type> =>
+  Object.fromEntries(
+    Object.values(spec.paths).flatMap((methods) => Object.values(methods).map((op) => [op.operationId, op]))
+  )
+
+layer(TestServer.layer(Layer.merge(SampleApp.routes, otherRoutes)), { excludeTestServices: true })(
+  "HTTP surfaces",
+  (it) => {
+    it.effect("/openapi.json: 3.1, operationId = contract key, errors as problem+json, bearer, examples", () =>
+      Effect.gen(function* () {
+        const spec = Schema.decodeUnknownSync(Spec)(yield* getJson("/openapi.json"))
+        assert.strictEqual(spec.openapi, "3.1.0")
+        const ops = operations(spec)
+        assert.sameMembers(
+          Object.keys(ops),
+          catalog.map((contract) => contract.key)
+        )
+        assert.deepInclude(spec.components.securitySchemes, {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description: "HS256 JWT: sub = user id, org = organization id, roles = string[]"
+          }
+        })
+        const create = ops["sample.task.create"]
+        assert.deepStrictEqual(create?.security, [{ bearer: [] }])
+        assert.deepStrictEqual(ops["sample.status.ping"]?.security, [{}, { bearer: [] }])
+        assert.sameMembers(Object.keys(create?.responses ?? {}), [
+          "200",
+          "400",
+          "401",
+          "403",
+          "409",
+          "413",
+          "422",
+          "500"
+        ])
+        assert.sameMembers(Object.keys(ops["sample.task.complete"]?.responses ?? {}), [
+          "200",
+          "400",
+          "401",
+          "403",
+          "404",
+          "409",
+          "413",
+          "422",
+          "500"
+        ])
+        assert.hasAllKeys(create?.responses["409"]?.content ?? {}, ["application/problem+json"])
+        assert.hasAllKeys(create?.responses["400"]?.content ?? {}, ["application/problem+json"])
+        assert.deepStrictEqual(create?.requestBody?.content["application/json"]?.examples, {
+          "create-groceries": { summary: "create-groceries", value: { id: "task-1", title: "Buy groceries" } }
+        })
+      })
+    )
+
+    it.effect("/docs: a browsable page over the same document, bundled (no CDN)", () =>
+      Effect.gen(function* () {
+        const http = yield* HttpClient.HttpClient
+        const response = yield* http.execute(HttpClientRequest.get("/docs"))
+        assert.strictEqual(response.status, 200)
+        assert.include(response.headers["content-type"] ?? "", "text/html")
+        const html = yield* response.text
+        assert.include(html, "sample.task.create")
+        // The viewer's script is inlined, not fetched from a CDN: the page works offline.
+        assert.notMatch(html, /<script[^>]+src=["']?https?:/)
+        assert.isAbove(html.length, 100_000)
+      })
+    )
+
+    it.effect("two apps on one router: each serves its endpoints, spec and docs", () =>
+      Effect.gen(function* () {
+        const other = yield* ContractClient.make(OtherApi)
+        assert.deepStrictEqual(yield* other.other["other.greeting.hello"]({ payload: { name: "stack" } }), {
+          greeting: "Hello, stack"
+        })
+        const sample = yield* TestServer.clientAs()
+        assert.deepStrictEqual(yield* sample.sample["sample.status.ping"]({ payload: {} }), { pong: true })
+        const otherSpec = Schema.decodeUnknownSync(Spec)(yield* getJson("/other/openapi.json"))
+        assert.deepStrictEqual(Object.keys(operations(otherSpec)), ["other.greeting.hello"])
+        const http = yield* HttpClient.HttpClient
+        assert.strictEqual((yield* http.execute(HttpClientRequest.get("/other/docs"))).status, 200)
+      })
+    )
+  }
+)
