@@ -1,0 +1,271 @@
+/**
+ * The learning journey's one way of moving progress: `record` an event of a learner, `skip` a
+ * step. Each runs in one transaction (joining the caller's, if any: the dispatcher consumer's
+ * delivery transaction, or a contract call's), so the dedupe row, the event history and the
+ * progress change commit together or not at all — an event advances progress exactly once.
+ *
+ * It emits nothing itself: it returns the onboarding events to publish, and the caller emits them
+ * (a contract handler through its `emit`, the consumer through `EventSink`), so they are written
+ * in the same transaction too. `toOutgoing` turns them into `EventSink` events.
+ */
+import {
+  OnboardingCompleted,
+  OnboardingStarted,
+  OnboardingStepCompleted
+} from "@tessera/contracts/learning-journey/Events"
+import {
+  type Progress,
+  StepNotFound,
+  StepNotSkippable,
+  TrackNotFound
+} from "@tessera/contracts/learning-journey/Onboarding"
+import type { TrackId } from "@tessera/contracts/learning-journey/Shared"
+import type { Track } from "@tessera/contracts/learning-journey/Tracks"
+import type { OutgoingEvent } from "@tessera/envelope/EventSink"
+import { Clock, Context, Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import {
+  applyEvent,
+  initial,
+  isRelevant,
+  type ProgressState,
+  skip,
+  statusOfProgress,
+  type Transition,
+  toProgress
+} from "./domain/LearnerProgress.ts"
+import { badgesOf, xpOf } from "./domain/Rewards.ts"
+import { LearnerEventRepository, type RecordedEvent } from "./repositories/LearnerEventRepository.ts"
+import { ProgressRepository } from "./repositories/ProgressRepository.ts"
+import { TrackRepository } from "./repositories/TrackRepository.ts"
+
+/** An event to record for a learner. `payload` is its JSON form. */
+export interface IncomingEvent {
+  /** The dedupe key: the envelope's `event_id`. Recording an id a second time changes nothing. */
+  readonly eventId: string
+  readonly eventType: string
+  /** Omitted: the event matches steps written against any version of its type. */
+  readonly eventVersion?: number | undefined
+  readonly payload: { readonly [field: string]: unknown }
+  readonly occurredAt: Date
+}
+
+/** An onboarding event to publish, typed by its definition. */
+export type Emission =
+  | { readonly _tag: "Started"; readonly payload: typeof OnboardingStarted.payload.Type }
+  | { readonly _tag: "StepCompleted"; readonly payload: typeof OnboardingStepCompleted.payload.Type }
+  | { readonly _tag: "Completed"; readonly payload: typeof OnboardingCompleted.payload.Type }
+
+export interface RecordResult {
+  /** The event id was recorded before: nothing changed. */
+  readonly duplicate: boolean
+  /** The tracks with a step counting events like this one (whether or not progress moved). */
+  readonly matchedTracks: ReadonlyArray<TrackId>
+  readonly emissions: ReadonlyArray<Emission>
+}
+
+export interface SkipResult {
+  readonly progress: Progress
+  readonly emissions: ReadonlyArray<Emission>
+}
+
+/** An emission as an `EventSink` event (for publishing outside a contract call). */
+export const toOutgoing = (emission: Emission): OutgoingEvent => {
+  switch (emission._tag) {
+    case "Started":
+      return { definition: OnboardingStarted, payload: emission.payload }
+    case "StepCompleted":
+      return { definition: OnboardingStepCompleted, payload: emission.payload }
+    case "Completed":
+      return { definition: OnboardingCompleted, payload: emission.payload }
+  }
+}
+
+const emissionOf = (state: ProgressState, transition: Transition): Emission => {
+  const ids = { trackId: state.trackId, learnerId: state.learnerId }
+  switch (transition._tag) {
+    case "Started":
+      return { _tag: "Started", payload: { ...ids, startedAt: transition.at.toISOString() } }
+    case "StepCompleted":
+      return {
+        _tag: "StepCompleted",
+        payload: {
+          ...ids,
+          stepId: transition.stepId,
+          xpAwarded: transition.xpAwarded,
+          xp: transition.xp,
+          completedAt: transition.at.toISOString()
+        }
+      }
+    case "Completed":
+      return {
+        _tag: "Completed",
+        payload: { ...ids, xp: transition.xp, badges: transition.badges, completedAt: transition.at.toISOString() }
+      }
+  }
+}
+
+const derivedOf = (track: Track, state: ProgressState) => ({
+  xp: xpOf(track, state.marks, state.streak.longest),
+  badges: badgesOf(track, state.marks, state.streak.longest),
+  status: statusOfProgress(track, state)
+})
+
+/** The event types a track's steps listen to. */
+const eventTypesOf = (tracks: ReadonlyArray<Track>): ReadonlyArray<string> => [
+  ...new Set(tracks.flatMap((track) => track.steps.map((step) => step.condition.event.eventType)))
+]
+
+export class Progression extends Context.Service<
+  Progression,
+  {
+    /**
+     * Records an event of `learnerId` and advances their progress on every track of the
+     * organization with a step counting it (only `trackId`'s, when given).
+     */
+    readonly record: (
+      organizationId: string,
+      learnerId: string,
+      event: IncomingEvent,
+      options?: { readonly trackId?: string | undefined }
+    ) => Effect.Effect<RecordResult, TrackNotFound>
+    readonly skip: (
+      organizationId: string,
+      learnerId: string,
+      trackId: string,
+      stepId: string
+    ) => Effect.Effect<SkipResult, TrackNotFound | StepNotFound | StepNotSkippable>
+    /** The learner's progress on the organization's tracks (only `trackId`, when given), tracks oldest first. */
+    readonly progress: (
+      organizationId: string,
+      learnerId: string,
+      trackId?: string
+    ) => Effect.Effect<ReadonlyArray<Progress>, TrackNotFound>
+  }
+>()("@tessera/learning-journey/Progression") {
+  static readonly layer = Layer.effect(
+    Progression,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const tracks = yield* TrackRepository
+      const progressRows = yield* ProgressRepository
+      const events = yield* LearnerEventRepository
+
+      const findTrack = (organizationId: string, trackId: string) =>
+        Effect.flatMap(
+          tracks.findById(organizationId, trackId),
+          Option.match({
+            onNone: () =>
+              Effect.fail(new TrackNotFound({ trackId, detail: `No track ${trackId} in your organization.` })),
+            onSome: Effect.succeed
+          })
+        )
+
+      const tracksFor = (organizationId: string, trackId: string | undefined) =>
+        trackId === undefined
+          ? tracks.list(organizationId)
+          : Effect.map(findTrack(organizationId, trackId), (track) => [track])
+
+      const transactional = <A, E>(effect: Effect.Effect<A, E>) =>
+        sql.withTransaction(effect).pipe(Effect.catchTag("SqlError", Effect.die))
+
+      const record = (
+        organizationId: string,
+        learnerId: string,
+        incoming: IncomingEvent,
+        options: { readonly trackId?: string | undefined } = {}
+      ) =>
+        transactional(
+          Effect.gen(function* () {
+            const event: RecordedEvent = {
+              eventId: incoming.eventId,
+              eventType: incoming.eventType,
+              eventVersion: incoming.eventVersion,
+              payload: incoming.payload,
+              occurredAt: incoming.occurredAt
+            }
+            const candidates = yield* tracksFor(organizationId, options.trackId)
+            // Locks are taken in track id order, so concurrent events never deadlock.
+            const relevant = candidates
+              .filter((track) => isRelevant(track, event))
+              .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+            const matchedTracks = relevant.map((track) => track.id)
+            const now = new Date(yield* Clock.currentTimeMillis)
+            const claimed = yield* events.claim(organizationId, learnerId, event, now)
+            if (!claimed) return { duplicate: true, matchedTracks, emissions: [] }
+            if (relevant.length === 0) return { duplicate: false, matchedTracks, emissions: [] }
+
+            const states = yield* Effect.forEach(relevant, (track) =>
+              Effect.map(progressRows.lock(organizationId, learnerId, track.id), (state) => ({ track, state }))
+            )
+            // Read after locking: a concurrent event of the learner committed before the lock is in it.
+            const history = yield* events.history(organizationId, learnerId, eventTypesOf(relevant))
+            const emissions: Array<Emission> = []
+            for (const { track, state } of states) {
+              const outcome = applyEvent(track, state, history, event)
+              if (outcome.transitions.length === 0 && outcome.state === state) continue
+              yield* progressRows.save(organizationId, outcome.state, derivedOf(track, outcome.state), now)
+              emissions.push(...outcome.transitions.map((transition) => emissionOf(outcome.state, transition)))
+            }
+            return { duplicate: false, matchedTracks, emissions }
+          })
+        )
+
+      const skipStep = (organizationId: string, learnerId: string, trackId: string, stepId: string) =>
+        transactional(
+          Effect.gen(function* () {
+            const track = yield* findTrack(organizationId, trackId)
+            if (!track.steps.some((step) => step.id === stepId)) {
+              return yield* new StepNotFound({
+                trackId,
+                stepId,
+                eventName: null,
+                detail: `Track ${trackId} has no step ${stepId}.`
+              })
+            }
+            const state = yield* progressRows.lock(organizationId, learnerId, track.id)
+            const history = yield* events.history(organizationId, learnerId, eventTypesOf([track]))
+            const now = new Date(yield* Clock.currentTimeMillis)
+            const result = skip(track, state, history, stepId, now)
+            if (result._tag === "Refused") {
+              const refusal = result.refusal
+              return yield* refusal._tag === "StepNotFound"
+                ? Effect.fail(
+                    new StepNotFound({
+                      trackId,
+                      stepId,
+                      eventName: null,
+                      detail: `Track ${trackId} has no step ${stepId}.`
+                    })
+                  )
+                : Effect.fail(
+                    new StepNotSkippable({
+                      trackId,
+                      stepId,
+                      reason: refusal.reason,
+                      detail: `Step ${stepId} cannot be skipped: it is ${refusal.reason}.`
+                    })
+                  )
+            }
+            if (result.state !== state) {
+              yield* progressRows.save(organizationId, result.state, derivedOf(track, result.state), now)
+            }
+            return {
+              progress: toProgress(track, result.state),
+              emissions: result.transitions.map((transition) => emissionOf(result.state, transition))
+            }
+          })
+        )
+
+      const progress = (organizationId: string, learnerId: string, trackId?: string) =>
+        Effect.gen(function* () {
+          const listed = yield* tracksFor(organizationId, trackId)
+          const stored = yield* progressRows.listForLearner(organizationId, learnerId)
+          const byTrack = new Map(stored.map((state) => [state.trackId, state]))
+          return listed.map((track) => toProgress(track, byTrack.get(track.id) ?? initial(track.id, learnerId)))
+        })
+
+      return Progression.of({ record, skip: skipStep, progress })
+    })
+  )
+}

@@ -1,0 +1,82 @@
+/**
+ * learning.onboarding.getProgress, learning.onboarding.recordEvent, learning.step.skip
+ */
+import { implement } from "@tessera/contract-kit/Implementation"
+import {
+  OnboardingCompleted,
+  OnboardingStarted,
+  OnboardingStepCompleted
+} from "@tessera/contracts/learning-journey/Events"
+import { GetProgress, RecordEvent, SkipStep, StepNotFound } from "@tessera/contracts/learning-journey/Onboarding"
+import { EventIds } from "@tessera/envelope/EventIds"
+import { Clock, Effect } from "effect"
+import { type Emission, Progression } from "../Progression.ts"
+
+type OnboardingEvent = typeof OnboardingStarted | typeof OnboardingStepCompleted | typeof OnboardingCompleted
+
+/** A handler's `emit`, for contracts declaring the three onboarding events. */
+type Emit = <D extends OnboardingEvent>(event: D, payload: D["payload"]["Type"]) => Effect.Effect<void>
+
+const emitAll = (emissions: ReadonlyArray<Emission>, emit: Emit) =>
+  Effect.forEach(
+    emissions,
+    (emission) => {
+      switch (emission._tag) {
+        case "Started":
+          return emit(OnboardingStarted, emission.payload)
+        case "StepCompleted":
+          return emit(OnboardingStepCompleted, emission.payload)
+        case "Completed":
+          return emit(OnboardingCompleted, emission.payload)
+      }
+    },
+    { discard: true }
+  )
+
+export const getProgress = implement(GetProgress, (input, { actor }) =>
+  Effect.map(
+    Effect.flatMap(Progression, (progression) =>
+      progression.progress(actor.organizationId, input.learnerId ?? actor.userId, input.trackId)
+    ),
+    (items) => ({ items })
+  )
+)
+
+export const recordEvent = implement(RecordEvent, (input, { actor, emit }) =>
+  Effect.gen(function* () {
+    const progression = yield* Progression
+    const eventId = yield* Effect.flatMap(EventIds, (ids) => ids.next)
+    const occurredAt = new Date(input.occurredAt ?? (yield* Clock.currentTimeMillis))
+    const result = yield* progression.record(
+      actor.organizationId,
+      input.learnerId,
+      {
+        eventId,
+        eventType: input.eventName,
+        eventVersion: input.eventVersion,
+        payload: input.eventPayload ?? {},
+        occurredAt
+      },
+      { trackId: input.trackId }
+    )
+    if (result.matchedTracks.length === 0) {
+      return yield* new StepNotFound({
+        trackId: input.trackId ?? null,
+        stepId: null,
+        eventName: input.eventName,
+        detail: `No step ${input.trackId === undefined ? "of your organization's tracks" : `of track ${input.trackId}`} counts ${input.eventName} events.`
+      })
+    }
+    yield* emitAll(result.emissions, emit)
+    return { success: true }
+  })
+)
+
+export const skipStep = implement(SkipStep, (input, { actor, emit }) =>
+  Effect.gen(function* () {
+    const progression = yield* Progression
+    const result = yield* progression.skip(actor.organizationId, actor.userId, input.trackId, input.stepId)
+    yield* emitAll(result.emissions, emit)
+    return result.progress
+  })
+)

@@ -1,0 +1,136 @@
+/**
+ * Learners' progress, one row per (organization, learner, track). `lock` creates the row when
+ * missing and locks it for the rest of the transaction: concurrent events of one learner on one
+ * track are applied one after the other.
+ */
+import type { Progress } from "@tessera/contracts/learning-journey/Onboarding"
+import { Timestamp, TrackId } from "@tessera/contracts/learning-journey/Shared"
+import { Context, Effect, Layer, Schema } from "effect"
+import { SqlClient, SqlSchema } from "effect/sql"
+import type { ProgressState } from "../domain/LearnerProgress.ts"
+
+const MarkRow = Schema.Struct({ status: Schema.Literals(["completed", "skipped"]), at: Timestamp })
+
+const ProgressRow = Schema.Struct({
+  trackId: TrackId,
+  learnerId: Schema.String,
+  marks: Schema.Record(Schema.String, MarkRow),
+  streakCurrent: Schema.Int,
+  streakLongest: Schema.Int,
+  lastActiveDay: Schema.NullOr(Schema.String),
+  startedAt: Schema.NullOr(Timestamp),
+  lastActivityAt: Schema.NullOr(Timestamp),
+  completedAt: Schema.NullOr(Timestamp)
+})
+type ProgressRow = typeof ProgressRow.Type
+
+const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value))
+const isoOrNull = (value: Date | null): string | null => (value === null ? null : value.toISOString())
+
+const toState = (row: ProgressRow): ProgressState => ({
+  trackId: row.trackId,
+  learnerId: row.learnerId,
+  marks: Object.fromEntries(
+    Object.entries(row.marks).map(([stepId, mark]) => [stepId, { status: mark.status, at: new Date(mark.at) }])
+  ),
+  streak: { current: row.streakCurrent, longest: row.streakLongest, lastActiveDay: row.lastActiveDay },
+  startedAt: dateOrNull(row.startedAt),
+  lastActivityAt: dateOrNull(row.lastActivityAt),
+  completedAt: dateOrNull(row.completedAt)
+})
+
+/** What is stored besides the state: derived by the domain, kept for listing. */
+export interface Derived {
+  readonly xp: number
+  readonly badges: ReadonlyArray<string>
+  readonly status: Progress["status"]
+}
+
+export class ProgressRepository extends Context.Service<
+  ProgressRepository,
+  {
+    /** The learner's progress on the track, created (not started) when missing, locked until the transaction ends. */
+    readonly lock: (organizationId: string, learnerId: string, trackId: TrackId) => Effect.Effect<ProgressState>
+    readonly save: (organizationId: string, state: ProgressState, derived: Derived, at: Date) => Effect.Effect<void>
+    /** The learner's stored progress rows (tracks never touched have none). */
+    readonly listForLearner: (organizationId: string, learnerId: string) => Effect.Effect<ReadonlyArray<ProgressState>>
+  }
+>()("@tessera/learning-journey/ProgressRepository") {
+  static readonly layer = Layer.effect(
+    ProgressRepository,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+
+      const columns = sql`
+        SELECT track_id AS "trackId", learner_id AS "learnerId", marks,
+          streak_current AS "streakCurrent", streak_longest AS "streakLongest", last_active_day AS "lastActiveDay",
+          learning.iso(started_at) AS "startedAt", learning.iso(last_activity_at) AS "lastActivityAt",
+          learning.iso(completed_at) AS "completedAt"
+        FROM learning.progress`
+
+      const selectLocked = SqlSchema.findOne({
+        Request: Schema.Struct({ organizationId: Schema.String, learnerId: Schema.String, trackId: Schema.String }),
+        Result: ProgressRow,
+        execute: ({ organizationId, learnerId, trackId }) => sql`
+          ${columns}
+          WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} AND track_id = ${trackId}
+          FOR UPDATE`
+      })
+
+      const listForLearner = SqlSchema.findAll({
+        Request: Schema.Struct({ organizationId: Schema.String, learnerId: Schema.String }),
+        Result: ProgressRow,
+        execute: ({ organizationId, learnerId }) => sql`
+          ${columns} WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} ORDER BY track_id`
+      })
+
+      const lock = Effect.fn("ProgressRepository.lock")(function* (
+        organizationId: string,
+        learnerId: string,
+        trackId: TrackId
+      ) {
+        yield* sql`
+          INSERT INTO learning.progress (organization_id, learner_id, track_id)
+          VALUES (${organizationId}, ${learnerId}, ${trackId})
+          ON CONFLICT DO NOTHING`
+        return toState(yield* selectLocked({ organizationId, learnerId, trackId }))
+      }, Effect.orDie)
+
+      const save = (organizationId: string, state: ProgressState, derived: Derived, at: Date) =>
+        sql`
+          UPDATE learning.progress SET
+            marks = ${JSON.stringify(
+              Object.fromEntries(
+                Object.entries(state.marks).map(([stepId, mark]) => [
+                  stepId,
+                  { status: mark.status, at: mark.at.toISOString() }
+                ])
+              )
+            )}::jsonb,
+            streak_current = ${state.streak.current},
+            streak_longest = ${state.streak.longest},
+            last_active_day = ${state.streak.lastActiveDay},
+            xp = ${derived.xp},
+            badges = ${JSON.stringify(derived.badges)}::jsonb,
+            status = ${derived.status},
+            started_at = ${isoOrNull(state.startedAt)}::timestamptz,
+            last_activity_at = ${isoOrNull(state.lastActivityAt)}::timestamptz,
+            completed_at = ${isoOrNull(state.completedAt)}::timestamptz,
+            updated_at = ${at}
+          WHERE organization_id = ${organizationId} AND learner_id = ${state.learnerId} AND track_id = ${state.trackId}`.pipe(
+          Effect.asVoid,
+          Effect.orDie
+        )
+
+      return ProgressRepository.of({
+        lock,
+        save,
+        listForLearner: (organizationId, learnerId) =>
+          listForLearner({ organizationId, learnerId }).pipe(
+            Effect.map((rows) => rows.map(toState)),
+            Effect.orDie
+          )
+      })
+    })
+  )
+}
