@@ -262,3 +262,7 @@ export const query = <
   spec: QuerySpec<Key, I, O, E, A>
 ): Contract<"query", Key, I, O, E, never, A, false> =>
   build("query", { ...spec, emits: [] }, normalizeAudit(spec.meta.key, spec.audit, false), false)
+
+/** Whether a value is a contract (for tools loading catalogs from modules). */
+export const isContract = (value: unknown): value is AnyContract =>
+  typeof value === "object" && value !== null && "_tag" in value && value._tag === "Contract"
