@@ -5,7 +5,8 @@
  * examples that decode against their schemas. A broken catalog refuses to start, naming the
  * contract and the problem.
  */
-import { Data, Effect, Exit, Schema, SchemaAST } from "effect"
+import * as Registry from "@tessera/envelope/Registry"
+import { Data, Effect, Exit, Option, Schema, SchemaAST } from "effect"
 import { type AnyContract, type AnyEvent, domainOf, idOf } from "./Contract.ts"
 import { kitErrors } from "./ContractError.ts"
 import { jsonCodec } from "./internal/Codec.ts"
@@ -29,8 +30,10 @@ export class CatalogError extends Data.TaggedError("CatalogError")<{
 export interface ValidateOptions {
   /** The domain serving the catalog: every key must start with it. */
   readonly domain?: string | undefined
-  /** The event registry: when given, every emitted event must be in it. */
+  /** Known event definitions: when given, every emitted event must be one of them. */
   readonly events?: ReadonlyArray<AnyEvent> | undefined
+  /** The event registry: when given, every emitted event must be registered, by this domain, not retired. */
+  readonly registry?: Registry.Registry | undefined
 }
 
 const KEY = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/
@@ -92,6 +95,18 @@ const contractProblems = (contract: AnyContract, options: ValidateOptions): Read
     }
     if (registered !== undefined && !registered.has(id))
       problems.push(`emits ${id}, which is not in the event registry`)
+    if (options.registry !== undefined) {
+      const entry = Registry.findEntry(options.registry, event.type)
+      const version = Registry.findVersion(options.registry, event.type, event.version)
+      if (Option.isNone(version)) {
+        problems.push(`emits ${id}, which is not registered in the event registry`)
+      } else if (version.value.status === "retired") {
+        problems.push(`emits ${id}, which is retired in the event registry`)
+      }
+      if (Option.isSome(entry) && entry.value.producer !== domainOf(contract)) {
+        problems.push(`emits ${id}, registered with ${entry.value.producer} as producer, not ${domainOf(contract)}`)
+      }
+    }
   }
   if (contract.emits.length > 0 && contract.policy.auth === "anonymous") {
     problems.push("an anonymous contract cannot emit events (events need an organization and an actor)")

@@ -14,6 +14,7 @@
  */
 import { createHash, randomUUID } from "node:crypto"
 import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
+import type * as Registry from "@tessera/envelope/Registry"
 import { ByteSize, Clock, Config, Data, Effect, Layer, Schema } from "effect"
 import type { HttpServerError } from "effect/http"
 import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -72,7 +73,9 @@ export interface LayerOptions<Impls extends ReadonlyArray<Implementation>> {
   readonly domain: string
   /** One implementation per contract of the domain. */
   readonly catalog: Impls
-  /** The event registry, when there is one: emitted events must be in it. */
+  /** The event registry: emitted events must be registered, with this domain as producer. */
+  readonly registry?: Registry.Registry | undefined
+  /** Known event definitions, when there is no registry: emitted events must be among them. */
   readonly events?: ReadonlyArray<AnyEvent> | undefined
   /** Request bodies above this size answer 413. Default 1 MiB. */
   readonly maxBodyBytes?: number | undefined
@@ -414,7 +417,7 @@ export const layer = <const Impls extends ReadonlyArray<Implementation>>(options
 
   const routes = Layer.unwrap(
     Effect.gen(function* () {
-      yield* Catalog.validate(contracts, { domain: options.domain, events: options.events })
+      yield* Catalog.validate(contracts, { domain: options.domain, events: options.events, registry: options.registry })
       // Each implementation needs a part of `RequirementsOf<Impls[number]>`, plus the per-call
       // `CallContext` the pipeline provides; the compiler cannot see that through the generic tuple.
       const implementations = options.catalog as ReadonlyArray<

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as EventDefinition from "@tessera/envelope/EventDefinition"
+import * as Registry from "@tessera/envelope/Registry"
 import { Effect, Layer, Schema } from "effect"
 import * as Catalog from "../src/Catalog.ts"
 import { command } from "../src/Contract.ts"
@@ -96,6 +97,29 @@ describe("Catalog validation", () => {
       "sample.broken.emitter@1.0.0: emits deal.lost@1, produced by crm, not by sample",
       "sample.broken.emitter@1.0.0: emits deal.lost@1, which is not in the event registry",
       "sample.broken.emitter@1.0.0: emits task.archived@1, which is not in the event registry"
+    ])
+  })
+
+  it("against the event registry: registered, this domain's, not retired", () => {
+    const registry = Registry.make({
+      "task.created": {
+        producer: "sample",
+        consumers: [],
+        owningContract: "sample.task.create",
+        versions: [Registry.version(TaskCreated, { status: "retired", registeredAt: "2026-01-01", notes: "" })]
+      },
+      "deal.lost": {
+        producer: "crm",
+        consumers: ["sample"],
+        owningContract: "crm.deal.lose",
+        versions: [Registry.version(CrmDealLost, { status: "active", registeredAt: "2026-01-01", notes: "" })]
+      }
+    })
+    assert.deepStrictEqual(problemsOf([CreateTask, ForeignEvent], { registry }), [
+      "sample.task.create@1.0.0: emits task.created@1, which is retired in the event registry",
+      "sample.broken.emitter@1.0.0: emits deal.lost@1, produced by crm, not by sample",
+      "sample.broken.emitter@1.0.0: emits deal.lost@1, registered with crm as producer, not sample",
+      "sample.broken.emitter@1.0.0: emits task.archived@1, which is not registered in the event registry"
     ])
   })
 
