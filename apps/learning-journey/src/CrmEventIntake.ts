@@ -1,0 +1,72 @@
+/**
+ * What the learning journey does with a CRM event the dispatcher delivers: record it for the
+ * user who acted and publish the onboarding events that follow, in the delivery's transaction
+ * (the consumer's handler runs inside it, so `Progression`'s statements and the `EventSink`'s
+ * outbox rows join it with the inbox row). The dispatcher consumer is one line per event type:
+ *
+ *     Consumer.make({
+ *       name: "learning.progress",
+ *       domain: "learning",
+ *       handlers: subscribedEvents.map((definition) =>
+ *         Consumer.on(definition, (event) => CrmEventIntake.handle(definition, event)))
+ *     })
+ */
+import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
+import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
+import { type EmitContext, EventSink } from "@tessera/envelope/EventSink"
+import * as Payload from "@tessera/envelope/Payload"
+import { Effect, Option, Schema } from "effect"
+import { crmEvents } from "./domain/CrmFirstWin.ts"
+import { type IncomingEvent, Progression, type RecordResult, toOutgoing } from "./Progression.ts"
+
+/** The CRM events the learning journey subscribes to (those its built-in tracks count). */
+export const subscribedEvents: ReadonlyArray<AnyEventDefinition> = crmEvents
+
+const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
+
+/** The learner an event advances: the user who acted. Events of services and the system advance nobody. */
+export const learnerOf = (envelope: Pick<DecodedEnvelope<unknown>, "actor">): Option.Option<string> =>
+  envelope.actor.type === "user" ? Option.some(envelope.actor.id) : Option.none()
+
+/** The event as `Progression.record` takes it: its id, type, version, JSON payload and time. */
+export const toIncoming = <D extends AnyEventDefinition>(definition: D, envelope: DecodedEnvelope<PayloadOf<D>>) =>
+  Effect.gen(function* () {
+    const json = yield* Payload.encode(definition, envelope.payload)
+    const payload = yield* Schema.decodeUnknownEffect(JsonObject)(json)
+    const incoming: IncomingEvent = {
+      eventId: envelope.event_id,
+      eventType: envelope.event_type,
+      eventVersion: definition.version,
+      payload,
+      occurredAt: new Date(envelope.occurred_at)
+    }
+    return incoming
+  })
+
+/** How the onboarding events caused by a delivered event are published: by the learning domain, caused by it. */
+export const emitContextOf = (envelope: DecodedEnvelope<unknown>): EmitContext => ({
+  producer: "learning",
+  organizationId: envelope.organization_id,
+  actor: envelope.actor,
+  correlationId: envelope.correlation_id,
+  causationId: envelope.event_id,
+  ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent })
+})
+
+/**
+ * Records a delivered event for its actor and publishes the resulting onboarding events. A
+ * redelivered event id changes nothing and publishes nothing. `undefined` when no user acted.
+ */
+export const handle = <D extends AnyEventDefinition>(definition: D, envelope: DecodedEnvelope<PayloadOf<D>>) =>
+  Effect.gen(function* () {
+    const learner = learnerOf(envelope)
+    if (Option.isNone(learner)) return undefined
+    const progression = yield* Progression
+    const sink = yield* EventSink
+    const incoming = yield* toIncoming(definition, envelope)
+    const result: RecordResult = yield* progression.record(envelope.organization_id, learner.value, incoming)
+    if (result.emissions.length > 0) {
+      yield* sink.publish(result.emissions.map(toOutgoing), emitContextOf(envelope))
+    }
+    return result
+  })
