@@ -9,6 +9,7 @@ import * as Registry from "@tessera/envelope/Registry"
 import { Data, Effect, Exit, Option, Schema, SchemaAST } from "effect"
 import { type AnyContract, type AnyEvent, domainOf, idOf } from "./Contract.ts"
 import { kitErrors } from "./ContractError.ts"
+import * as ContractSnapshot from "./ContractSnapshot.ts"
 import { jsonCodec } from "./internal/Codec.ts"
 import { errorInfo } from "./internal/ErrorInfo.ts"
 import * as Issues from "./internal/Issues.ts"
@@ -55,6 +56,14 @@ const decodes = (schema: Schema.Top, value: unknown): string | undefined => {
         )
         .join("; ")
 }
+
+const SCALARS = new Set(["string", "number", "boolean", "bigint", "enum", "null", "template"])
+
+/** A scalar, an array of scalars, or a union of those: what a query string can carry. */
+const isQueryParameter = (shape: ContractSnapshot.Shape): boolean =>
+  SCALARS.has(shape.type) ||
+  (shape.type === "array" && SCALARS.has(shape.items.type)) ||
+  (shape.type === "union" && shape.members.every(isQueryParameter))
 
 const contractProblems = (contract: AnyContract, options: ValidateOptions): ReadonlyArray<string> => {
   const problems: Array<string> = []
@@ -112,6 +121,18 @@ const contractProblems = (contract: AnyContract, options: ValidateOptions): Read
     problems.push("an anonymous contract cannot emit events (events need an organization and an actor)")
   }
   if (contract.kind === "query" && contract.idempotent) problems.push("only commands can be idempotent")
+  if (contract.http.method === "GET" && contract.kind === "command") {
+    problems.push("a command cannot be served with GET (GET must be safe to repeat)")
+  }
+  if (contract.http.method === "GET") {
+    const input = ContractSnapshot.shape(contract.input)
+    const flat = input.type === "struct" ? Object.entries(input.properties) : []
+    for (const [name, property] of flat) {
+      if (!isQueryParameter(property.shape)) {
+        problems.push(`input field ${name} cannot travel as a query parameter (GET): use scalars or arrays of scalars`)
+      }
+    }
+  }
 
   const scenarioKeys = new Set<string>()
   for (const scenario of contract.acceptance.scenarios) {

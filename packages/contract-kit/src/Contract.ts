@@ -68,10 +68,13 @@ export interface Acceptance<Input, Output> {
 /** A `Schema.TaggedError` class (see `ContractError`) with an `httpApiStatus` annotation. */
 export type ErrorSchema = Schema.Top & { readonly Type: { readonly _tag: string } }
 
-export type HttpMethod = "POST" | "PUT" | "PATCH"
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH"
 
 export interface HttpOverride {
-  /** Defaults to POST: inputs travel as JSON bodies, so structured input needs no query encoding. */
+  /**
+   * Defaults to POST: inputs travel as JSON bodies. A query may use GET: its input then travels as
+   * query parameters (each field encoded as a string, repeated keys for arrays).
+   */
   readonly method?: HttpMethod | undefined
   /** Defaults to the key with dots as slashes: `crm.deal.lose` → `/crm/deal/lose`. */
   readonly path?: `/${string}` | undefined

@@ -29,7 +29,7 @@ export type EndpointOf<C extends AnyContract> = C extends Contract
       C["http"]["path"],
       never,
       never,
-      Schema.toCodecJson<C["input"]>,
+      C["http"]["method"] extends "GET" ? Schema.toCodecStringTree<C["input"]> : Schema.toCodecJson<C["input"]>,
       HeadersOf<C>,
       Schema.toCodecJson<C["output"]>,
       Schema.toCodecJson<C["errors"][number] | KitErrorSchema>
@@ -75,7 +75,7 @@ const operationTransform =
     const op: OpenApiOperation = { ...operation }
     const examples = contract.acceptance.examples
     const requestJson = op.requestBody?.content?.["application/json"]
-    if (requestJson !== undefined && examples.length > 0) {
+    if (requestJson !== undefined && examples.length > 0 && contract.http.method !== "GET") {
       requestJson.examples = Object.fromEntries(
         examples.map((example) => [example.key, { summary: example.description ?? example.key, value: example.input }])
       )

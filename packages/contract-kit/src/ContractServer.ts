@@ -15,9 +15,9 @@
 import { createHash, randomUUID } from "node:crypto"
 import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
 import type * as Registry from "@tessera/envelope/Registry"
-import { ByteSize, Clock, Config, Data, Effect, Layer, Schema } from "effect"
+import { ByteSize, Clock, Config, Data, Effect, Layer, Option, Schema } from "effect"
 import type { HttpServerError } from "effect/http"
-import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, type HttpApiGroup, HttpApiScalar } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { Auth } from "./Auth.ts"
@@ -39,7 +39,7 @@ import {
   type Implementation,
   type RequirementsOf
 } from "./Implementation.ts"
-import { jsonCodec } from "./internal/Codec.ts"
+import { dataCodec, jsonCodec } from "./internal/Codec.ts"
 import { errorInfo } from "./internal/ErrorInfo.ts"
 import * as Issues from "./internal/Issues.ts"
 
@@ -133,6 +133,13 @@ const readJsonBody = (request: HttpServerRequest.HttpServerRequest, limit: numbe
     })
   })
 
+/** The query parameters of a GET call: its input, before decoding. */
+const queryOf = (request: HttpServerRequest.HttpServerRequest) =>
+  Option.match(HttpServerRequest.toURL(request), {
+    onNone: () => ({}),
+    onSome: (url) => HttpServerRequest.searchParamsFromURL(url)
+  })
+
 const authenticate = (request: HttpServerRequest.HttpServerRequest, contract: AnyContract) =>
   Effect.gen(function* () {
     const header = request.headers.authorization
@@ -172,10 +179,13 @@ const authorize = (contract: AnyContract, principal: Principal | undefined) =>
 const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes: number) => {
   const { contract } = implementation
   const domain = domainOf(contract)
-  const decodeInput = Schema.decodeUnknownEffect(jsonCodec(contract.input), {
-    onExcessProperty: "error",
-    errors: "all"
-  })
+  const fromQuery = contract.http.method === "GET"
+  const decodeInput = Schema.decodeUnknownEffect(
+    fromQuery
+      ? dataCodec(Schema.toCodecArrayFromSingle(Schema.toCodecStringTree(dataCodec(contract.input))))
+      : jsonCodec(contract.input),
+    { onExcessProperty: "error", errors: "all" }
+  )
   const encodeOutput = Schema.encodeUnknownEffect(jsonCodec(contract.output))
   const declaredErrors = contract.errors.map((schema) => ({
     schema,
@@ -327,7 +337,7 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
       const requestId = headerId(request, "x-request-id") ?? randomUUID()
       const correlationId = headerId(request, "x-correlation-id") ?? requestId
       const answer = yield* Effect.gen(function* () {
-        const body = yield* readJsonBody(request, maxBodyBytes)
+        const body = fromQuery ? queryOf(request) : yield* readJsonBody(request, maxBodyBytes)
         const input = yield* decodeInput(body).pipe(
           Effect.mapError(
             (error) =>

@@ -338,8 +338,11 @@ export const diff = (before: Snapshot, after: Snapshot): ReadonlyArray<Change> =
     if (current === undefined) {
       changes.push({
         where: id,
-        message: `contract removed (was ${old.stability}; deprecate it before removing it)`,
-        breaking: old.stability !== "deprecated"
+        message:
+          old.stability === "stable"
+            ? "stable contract removed (deprecate it before removing it)"
+            : `contract removed (was ${old.stability})`,
+        breaking: old.stability === "stable"
       })
       continue
     }

@@ -3,7 +3,7 @@ import * as EventDefinition from "@tessera/envelope/EventDefinition"
 import * as Registry from "@tessera/envelope/Registry"
 import { Effect, Layer, Schema } from "effect"
 import * as Catalog from "../src/Catalog.ts"
-import { command } from "../src/Contract.ts"
+import { command, query } from "../src/Contract.ts"
 import * as ContractServer from "../src/ContractServer.ts"
 import { implement } from "../src/Implementation.ts"
 import * as SampleApp from "./fixtures/SampleApp.ts"
@@ -120,6 +120,27 @@ describe("Catalog validation", () => {
       "sample.broken.emitter@1.0.0: emits deal.lost@1, produced by crm, not by sample",
       "sample.broken.emitter@1.0.0: emits deal.lost@1, registered with crm as producer, not sample",
       "sample.broken.emitter@1.0.0: emits task.archived@1, which is not registered in the event registry"
+    ])
+  })
+
+  it("GET is for queries whose input fits in a query string", () => {
+    const NestedGet = query({
+      meta: { ...meta, key: "sample.broken.search" },
+      input: Schema.Struct({ tags: Schema.Array(Schema.String), where: Schema.Struct({ field: Schema.String }) }),
+      output: Schema.Struct({}),
+      policy: { auth: "user" },
+      http: { method: "GET" }
+    })
+    const GetCommand = command({
+      meta: { ...meta, key: "sample.broken.getter" },
+      input: Schema.Struct({}),
+      output: Schema.Struct({}),
+      policy: { auth: "user" },
+      http: { method: "GET" }
+    })
+    assert.deepStrictEqual(problemsOf([NestedGet, GetCommand]), [
+      "sample.broken.search@1.0.0: input field where cannot travel as a query parameter (GET): use scalars or arrays of scalars",
+      "sample.broken.getter@1.0.0: a command cannot be served with GET (GET must be safe to repeat)"
     ])
   })
 

@@ -1,5 +1,5 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as SampleApp from "./fixtures/SampleApp.ts"
@@ -221,6 +221,40 @@ layer(TestServer.layer(SampleApp.routes), { excludeTestServices: true })("Contra
       const problem = yield* post("/sample/task/get", {})
       assert.match(problem.headers["x-request-id"] ?? "", /^[0-9a-f-]{36}$/)
       assert.deepInclude(yield* problem.json, { instance: problem.headers["x-request-id"] })
+    })
+  )
+
+  it.effect("list-open-tasks: a GET query takes its input from the query string", () =>
+    Effect.gen(function* () {
+      const client = yield* clientAs(bob)
+      for (const id of ["l-1", "l-2", "l-3"]) {
+        yield* client.sample["sample.task.create"]({ payload: { id, title: `Task ${id}` }, headers: {} })
+      }
+      yield* client.sample["sample.task.complete"]({ payload: { taskId: "l-2" } })
+      const open = yield* client.sample["sample.task.list"]({ payload: { status: "open" } })
+      assert.deepStrictEqual(
+        open.tasks.map((task) => task.id),
+        ["l-1", "l-3"]
+      )
+      const http = yield* HttpClient.HttpClient
+      const token = yield* auth.mint(bob)
+      const get = (query: string) =>
+        http.execute(HttpClientRequest.get(`/sample/task/list?${query}`).pipe(HttpClientRequest.bearerToken(token)))
+      const limited = yield* get("status=done&limit=1")
+      assert.strictEqual(limited.status, 200)
+      assert.deepStrictEqual(yield* limited.json, {
+        tasks: [{ id: "l-2", title: "Task l-2", status: "done", createdBy: "bob" }]
+      })
+      const wrong = yield* get("limit=abc&colour=red")
+      assert.strictEqual(wrong.status, 400)
+      const body = yield* wrong.json
+      assert.deepInclude(body, { code: "INVALID_INPUT" })
+      const paths = Schema.decodeUnknownSync(
+        Schema.Struct({
+          issues: Schema.Array(Schema.Struct({ path: Schema.Array(Schema.Union([Schema.String, Schema.Number])) }))
+        })
+      )(body).issues.map((issue) => issue.path.join("."))
+      assert.sameMembers(paths, ["limit", "colour"])
     })
   )
 

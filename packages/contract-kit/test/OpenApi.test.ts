@@ -44,6 +44,7 @@ const otherRoutes = ContractServer.layer({
 
 const Operation = Schema.Struct({
   operationId: Schema.String,
+  parameters: Schema.optional(Schema.Array(Schema.Struct({ name: Schema.String, in: Schema.String }))),
   security: Schema.Array(Schema.Record(Schema.String, Schema.Array(Schema.String))),
   requestBody: Schema.optional(
     Schema.Struct({
@@ -120,6 +121,12 @@ layer(TestServer.layer(Layer.merge(SampleApp.routes, otherRoutes)), { excludeTes
         ])
         assert.hasAllKeys(create?.responses["409"]?.content ?? {}, ["application/problem+json"])
         assert.hasAllKeys(create?.responses["400"]?.content ?? {}, ["application/problem+json"])
+        const list = ops["sample.task.list"]
+        assert.isUndefined(list?.requestBody)
+        assert.sameMembers(
+          (list?.parameters ?? []).map((parameter) => `${parameter.in}:${parameter.name}`),
+          ["query:status", "query:limit"]
+        )
         assert.deepStrictEqual(create?.requestBody?.content["application/json"]?.examples, {
           "create-groceries": { summary: "create-groceries", value: { id: "task-1", title: "Buy groceries" } }
         })
