@@ -1,0 +1,68 @@
+/**
+ * The CRM as layers: its migrations, its services (repositories and ids) and its routes (the
+ * fifteen contracts on the app's `HttpRouter`). A process mounts `migrations` before `routes`;
+ * `apps/stack` merges these with the other apps' and the dispatcher's, `main.ts` serves them alone.
+ *
+ * The routes need, from the process: `SqlClient`, `Auth` and an `EventSink` (the dispatcher's
+ * outbox, or the contract kit's table sink in tests).
+ */
+import * as ContractServer from "@tessera/contract-kit/ContractServer"
+import { events } from "@tessera/contracts/crm/Catalog"
+import * as Migrations from "@tessera/database/Migrations"
+import { Layer } from "effect"
+import { CrmMigrations } from "./CrmMigrations.ts"
+import { CrmIds } from "./domain/CrmIds.ts"
+import { createCompany, listCompanies } from "./handlers/CompanyHandlers.ts"
+import { createContact, listContacts } from "./handlers/ContactHandlers.ts"
+import { createDeal, getDeal, listDeals, loseDeal, moveDeal, winDeal } from "./handlers/DealHandlers.ts"
+import { createPipeline, listPipelines } from "./handlers/PipelineHandlers.ts"
+import { completeTask, createTask, listTasks } from "./handlers/TaskHandlers.ts"
+import { CompanyRepository } from "./repositories/CompanyRepository.ts"
+import { ContactRepository } from "./repositories/ContactRepository.ts"
+import { DealRepository } from "./repositories/DealRepository.ts"
+import { PipelineRepository } from "./repositories/PipelineRepository.ts"
+import { TaskRepository } from "./repositories/TaskRepository.ts"
+
+export const DOMAIN = "crm"
+
+export { events }
+
+export const catalog = [
+  createPipeline,
+  listPipelines,
+  createDeal,
+  getDeal,
+  moveDeal,
+  winDeal,
+  loseDeal,
+  listDeals,
+  createContact,
+  listContacts,
+  createCompany,
+  listCompanies,
+  createTask,
+  completeTask,
+  listTasks
+] as const
+
+/** Runs the `crm` schema's migrations when built. */
+export const migrations = Migrations.layer(CrmMigrations)
+
+/** Repositories and ids: everything the handlers use. Needs a `SqlClient`. */
+export const services = Layer.mergeAll(
+  PipelineRepository.layer,
+  DealRepository.layer,
+  ContactRepository.layer,
+  CompanyRepository.layer,
+  TaskRepository.layer,
+  CrmIds.layer
+)
+
+/** The contracts on the `HttpRouter`, with the CRM's OpenAPI document and docs page under `/crm`. */
+export const routes = ContractServer.layer({
+  domain: DOMAIN,
+  catalog,
+  events,
+  openapiPath: "/crm/openapi.json",
+  docsPath: "/crm/docs"
+}).pipe(Layer.provide(services))

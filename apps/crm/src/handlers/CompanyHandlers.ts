@@ -1,0 +1,46 @@
+/**
+ * crm.company.create, crm.company.list
+ */
+import { implement } from "@tessera/contract-kit/Implementation"
+import { CreateCompany, ListCompanies } from "@tessera/contracts/crm/Companies"
+import { DEFAULT_LIMIT, InvalidCursor } from "@tessera/contracts/crm/Shared"
+import { Clock, Effect } from "effect"
+import { CrmIds } from "../domain/CrmIds.ts"
+import { decodeCursor, paginate } from "../domain/Cursor.ts"
+import { CompanyRepository } from "../repositories/CompanyRepository.ts"
+
+export const createCompany = implement(CreateCompany, (input, { actor }) =>
+  Effect.gen(function* () {
+    const companies = yield* CompanyRepository
+    return yield* companies.insert({
+      organizationId: actor.organizationId,
+      id: yield* Effect.flatMap(CrmIds, (ids) => ids.next("company")),
+      name: input.name,
+      domain: input.domain ?? null,
+      industry: input.industry ?? null,
+      createdBy: actor.userId,
+      at: new Date(yield* Clock.currentTimeMillis)
+    })
+  })
+)
+
+export const listCompanies = implement(ListCompanies, (input, { actor }) =>
+  Effect.gen(function* () {
+    const limit = input.limit ?? DEFAULT_LIMIT
+    const after =
+      input.cursor === undefined
+        ? undefined
+        : yield* decodeCursor(
+            input.cursor,
+            () =>
+              new InvalidCursor({
+                cursor: input.cursor ?? "",
+                detail: "This cursor was not issued by crm.company.list."
+              })
+          )
+    const rows = yield* Effect.flatMap(CompanyRepository, (companies) =>
+      companies.list(actor.organizationId, input.search, limit, after)
+    )
+    return paginate(rows, limit, (company) => [company.name.toLowerCase(), company.id])
+  })
+)

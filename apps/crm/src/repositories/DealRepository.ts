@@ -1,0 +1,188 @@
+/**
+ * Deals. Rows leave the database already in the API's shape (see `columns`), decoded by the
+ * contract's `Deal` schema: no hand-written mapping between the two. Every method takes the
+ * organization first.
+ */
+import { Deal, type DealStatus } from "@tessera/contracts/crm/Deals"
+import type { LostReason } from "@tessera/contracts/crm/Events"
+import { Context, Effect, Layer, type Option, Schema } from "effect"
+import { SqlClient, SqlSchema } from "effect/sql"
+import { containsPattern } from "./Sql.ts"
+
+export interface NewDeal {
+  readonly organizationId: string
+  readonly id: string
+  readonly name: string
+  readonly amountMinor: number
+  readonly currency: string
+  readonly pipelineId: string
+  readonly stageId: string
+  readonly ownerId: string
+  readonly contactId: string | null
+  readonly companyId: string | null
+  readonly expectedCloseDate: string | null
+  readonly at: Date
+}
+
+export interface DealFilters {
+  readonly pipelineId?: string | undefined
+  readonly stageId?: string | undefined
+  readonly status?: DealStatus | undefined
+  readonly ownerId?: string | undefined
+  readonly search?: string | undefined
+}
+
+export interface CurrencyTotal {
+  readonly currency: string
+  readonly count: number
+  readonly amountMinor: number
+}
+
+/** Sums arrive as exact `bigint`s; they become numbers only while that stays exact. */
+const Totals = Schema.Struct({
+  currency: Schema.String,
+  count: Schema.Int,
+  amountMinor: Schema.BigInt.check(Schema.isLessThanOrEqualToBigInt(BigInt(Number.MAX_SAFE_INTEGER)))
+})
+
+export class DealRepository extends Context.Service<
+  DealRepository,
+  {
+    readonly insert: (deal: NewDeal) => Effect.Effect<Deal>
+    /** With `lock`, the row stays locked (FOR UPDATE) until the call's transaction ends. */
+    readonly findById: (
+      organizationId: string,
+      dealId: string,
+      options?: { readonly lock?: boolean }
+    ) => Effect.Effect<Option.Option<Deal>>
+    /** Moves the deal to the end of `stageId`. */
+    readonly move: (organizationId: string, dealId: string, stageId: string, at: Date) => Effect.Effect<Deal>
+    readonly win: (
+      organizationId: string,
+      dealId: string,
+      stageId: string,
+      source: string | null,
+      at: Date
+    ) => Effect.Effect<Deal>
+    readonly lose: (
+      organizationId: string,
+      dealId: string,
+      stageId: string,
+      reason: LostReason,
+      note: string | null,
+      at: Date
+    ) => Effect.Effect<Deal>
+    /** Newest first; `limit + 1` rows so the caller can tell whether a next page exists. */
+    readonly list: (
+      organizationId: string,
+      filters: DealFilters,
+      limit: number,
+      after: readonly [createdAt: string, id: string] | undefined
+    ) => Effect.Effect<ReadonlyArray<Deal>>
+    readonly totals: (organizationId: string, filters: DealFilters) => Effect.Effect<ReadonlyArray<CurrencyTotal>>
+  }
+>()("@tessera/crm/DealRepository") {
+  static readonly layer = Layer.effect(
+    DealRepository,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+
+      /** The `Deal` of the API, from a row aliased `d`. */
+      const columns = sql.literal(`
+        d.id, d.name,
+        json_build_object('amountMinor', d.value_minor, 'currency', d.currency) AS value,
+        d.pipeline_id AS "pipelineId", d.stage_id AS "stageId", d.status, d.owner_id AS "ownerId",
+        d.contact_id AS "contactId", d.company_id AS "companyId",
+        to_char(d.expected_close_date, 'YYYY-MM-DD') AS "expectedCloseDate",
+        crm.iso(d.closed_at) AS "closedAt", d.lost_reason AS "lostReason", d.lost_note AS "lostNote",
+        d.won_source AS "wonSource", d.position,
+        crm.iso(d.created_at) AS "createdAt", crm.iso(d.updated_at) AS "updatedAt"`)
+
+      const one = (statement: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
+        SqlSchema.findOne({ Request: Schema.Void, Result: Deal, execute: () => statement })().pipe(Effect.orDie)
+
+      const endOfStage = (organizationId: string, stageId: string) =>
+        sql`(SELECT coalesce(max(position) + 1, 0) FROM crm.deals WHERE organization_id = ${organizationId} AND stage_id = ${stageId})`
+
+      const where = (organizationId: string, filters: DealFilters) =>
+        sql.and([
+          sql`d.organization_id = ${organizationId}`,
+          ...(filters.pipelineId === undefined ? [] : [sql`d.pipeline_id = ${filters.pipelineId}`]),
+          ...(filters.stageId === undefined ? [] : [sql`d.stage_id = ${filters.stageId}`]),
+          ...(filters.status === undefined ? [] : [sql`d.status = ${filters.status}`]),
+          ...(filters.ownerId === undefined ? [] : [sql`d.owner_id = ${filters.ownerId}`]),
+          ...(filters.search === undefined ? [] : [sql`d.name ILIKE ${containsPattern(filters.search)}`])
+        ])
+
+      return DealRepository.of({
+        insert: (deal) =>
+          one(sql`
+            WITH d AS (
+              INSERT INTO crm.deals (organization_id, id, name, value_minor, currency, pipeline_id, stage_id, status,
+                owner_id, contact_id, company_id, expected_close_date, position, created_at, updated_at)
+              VALUES (${deal.organizationId}, ${deal.id}, ${deal.name}, ${deal.amountMinor}, ${deal.currency},
+                ${deal.pipelineId}, ${deal.stageId}, 'open', ${deal.ownerId}, ${deal.contactId}, ${deal.companyId},
+                ${deal.expectedCloseDate}::date, ${endOfStage(deal.organizationId, deal.stageId)}, ${deal.at}, ${deal.at})
+              RETURNING *)
+            SELECT ${columns} FROM d`),
+
+        findById: (organizationId, dealId, options) =>
+          SqlSchema.findOneOption({
+            Request: Schema.Void,
+            Result: Deal,
+            execute: () =>
+              sql`SELECT ${columns} FROM crm.deals d WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
+                  ${options?.lock ? sql.literal("FOR UPDATE") : sql.literal("")}`
+          })().pipe(Effect.orDie),
+
+        move: (organizationId, dealId, stageId, at) =>
+          one(sql`
+            UPDATE crm.deals d SET stage_id = ${stageId}, position = ${endOfStage(organizationId, stageId)}, updated_at = ${at}
+            WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
+            RETURNING ${columns}`),
+
+        win: (organizationId, dealId, stageId, source, at) =>
+          one(sql`
+            UPDATE crm.deals d SET status = 'won', won_source = ${source}, closed_at = ${at}, updated_at = ${at},
+              position = CASE WHEN d.stage_id = ${stageId} THEN d.position ELSE ${endOfStage(organizationId, stageId)} END,
+              stage_id = ${stageId}
+            WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
+            RETURNING ${columns}`),
+
+        lose: (organizationId, dealId, stageId, reason, note, at) =>
+          one(sql`
+            UPDATE crm.deals d SET status = 'lost', lost_reason = ${reason}, lost_note = ${note}, closed_at = ${at},
+              updated_at = ${at},
+              position = CASE WHEN d.stage_id = ${stageId} THEN d.position ELSE ${endOfStage(organizationId, stageId)} END,
+              stage_id = ${stageId}
+            WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
+            RETURNING ${columns}`),
+
+        list: (organizationId, filters, limit, after) =>
+          SqlSchema.findAll({
+            Request: Schema.Void,
+            Result: Deal,
+            execute: () => sql`
+              SELECT ${columns} FROM crm.deals d
+              WHERE ${where(organizationId, filters)}
+                ${after === undefined ? sql.literal("") : sql`AND (d.created_at, d.id) < (${after[0]}::timestamptz, ${after[1]})`}
+              ORDER BY d.created_at DESC, d.id DESC
+              LIMIT ${limit + 1}`
+          })().pipe(Effect.orDie),
+
+        totals: (organizationId, filters) =>
+          SqlSchema.findAll({
+            Request: Schema.Void,
+            Result: Totals,
+            execute: () => sql`
+              SELECT d.currency, count(*)::int AS count, sum(d.value_minor)::bigint AS "amountMinor"
+              FROM crm.deals d WHERE ${where(organizationId, filters)}
+              GROUP BY d.currency ORDER BY d.currency`
+          })().pipe(
+            Effect.map((rows) => rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) }))),
+            Effect.orDie
+          )
+      })
+    })
+  )
+}
