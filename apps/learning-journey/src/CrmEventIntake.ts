@@ -2,25 +2,15 @@
  * What the learning journey does with a CRM event the dispatcher delivers: record it for the
  * user who acted and publish the onboarding events that follow, in the delivery's transaction
  * (the consumer's handler runs inside it, so `Progression`'s statements and the `EventSink`'s
- * outbox rows join it with the inbox row). The dispatcher consumer is one line per event type:
- *
- *     Consumer.make({
- *       name: "learning.progress",
- *       domain: "learning",
- *       handlers: subscribedEvents.map((definition) =>
- *         Consumer.on(definition, (event) => CrmEventIntake.handle(definition, event)))
- *     })
+ * outbox rows join it with the inbox row). `consumers/ProgressConsumer.ts` calls `handle` for each
+ * CRM event type it subscribes to.
  */
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
 import { type EmitContext, EventSink } from "@tessera/envelope/EventSink"
 import * as Payload from "@tessera/envelope/Payload"
 import { Effect, Option, Schema } from "effect"
-import { crmEvents } from "./domain/CrmFirstWin.ts"
 import { type IncomingEvent, Progression, type RecordResult, toOutgoing } from "./Progression.ts"
-
-/** The CRM events the learning journey subscribes to (those its built-in tracks count). */
-export const subscribedEvents: ReadonlyArray<AnyEventDefinition> = crmEvents
 
 const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
 

@@ -1,11 +1,11 @@
 /**
- * The learning journey as layers: its migrations, its services (what the dispatcher consumer of
- * the CRM's events needs: `Progression`), and its routes (the five contracts on the app's
- * `HttpRouter`). A process mounts `migrations` before `routes`; the stack merges these with the
- * other apps' and the dispatcher's.
+ * The learning journey as layers: its migrations, its services (`Progression` and the
+ * repositories), its routes (the five contracts on the app's `HttpRouter`) and its workers (the
+ * `learning.progress` consumer of the CRM's events). A process builds `migrations` before the
+ * others; the stack merges these with the other apps' (`Standalone.ts` runs them alone).
  *
- * The routes need, from the process: `SqlClient`, `Auth` and an `EventSink` (the dispatcher's
- * outbox, or the contract kit's table sink in tests).
+ * From the process they need: `SqlClient` (and `PgClient` for the workers), `Auth` for the routes,
+ * and an `EventSink` (the dispatcher's outbox; the contract kit's table sink in some tests).
  */
 import * as ContractServer from "@tessera/contract-kit/ContractServer"
 import {
@@ -13,9 +13,12 @@ import {
   OnboardingStarted,
   OnboardingStepCompleted
 } from "@tessera/contracts/learning-journey/Events"
+import { registry } from "@tessera/contracts/registry"
 import * as Migrations from "@tessera/database/Migrations"
+import * as Worker from "@tessera/dispatcher/Worker"
 import { EventIds } from "@tessera/envelope/EventIds"
 import { Layer } from "effect"
+import { ProgressConsumer } from "./consumers/ProgressConsumer.ts"
 import { getProgress, recordEvent, skipStep } from "./handlers/OnboardingHandlers.ts"
 import { createTrack, listTracks } from "./handlers/TrackHandlers.ts"
 import { LearningMigrations } from "./LearningMigrations.ts"
@@ -51,3 +54,14 @@ export const routes = ContractServer.layer({
   openapiPath: "/learning/openapi.json",
   docsPath: "/learning/docs"
 }).pipe(Layer.provide(services))
+
+/** The app's event consumers. */
+export const consumers = [ProgressConsumer] as const
+
+/**
+ * Dispatcher workers running the consumers for the layer's lifetime. Any number of processes may
+ * run them: deliveries are leased, so they compete safely. Fails to start when a consumer does not
+ * fit the registry (an event it handles does not name `learning` as a consumer).
+ */
+export const workers = (options: Partial<Worker.Options> = {}) =>
+  Worker.layer(consumers, { registry, ...options }).pipe(Layer.provide(services))

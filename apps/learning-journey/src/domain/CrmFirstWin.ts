@@ -82,6 +82,3 @@ export const CrmFirstWin: TrackDefinition = {
   completion: { xpBonus: 200, badge: "crm-first-win" },
   streak: { days: 3, xpBonus: 50, badge: "crm-streak-3" }
 }
-
-/** The CRM events the track listens to: what the learning journey subscribes to. */
-export const crmEvents = [PipelineCreated, ContactCreated, DealCreated, DealMoved, DealWon, TaskCompleted] as const
