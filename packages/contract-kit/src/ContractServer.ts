@@ -19,7 +19,7 @@ import { ByteSize, Clock, Config, Data, Effect, Layer, Option, Schema } from "ef
 import type { HttpServerError } from "effect/http"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, type HttpApiGroup, HttpApiScalar } from "effect/http-api"
-import { SqlClient } from "effect/sql"
+import { SqlClient, SqlSchema } from "effect/sql"
 import { Auth } from "./Auth.ts"
 import * as Catalog from "./Catalog.ts"
 import { type AnyContract, type AnyEvent, domainOf, type Principal } from "./Contract.ts"
@@ -27,6 +27,7 @@ import * as ContractApi from "./ContractApi.ts"
 import {
   Forbidden,
   IdempotencyKeyReused,
+  InternalError,
   InvalidInput,
   kitErrors,
   PayloadTooLarge,
@@ -88,6 +89,12 @@ export interface LayerOptions<Impls extends ReadonlyArray<Implementation>> {
 /** What a call's pipeline needs besides the handler's own services. */
 type PipelineServices = Auth | SqlClient.SqlClient | EventSink
 
+const IdempotencyRecord = Schema.Struct({
+  request_hash: Schema.String,
+  status: Schema.NullOr(Schema.Number),
+  body: Schema.Unknown
+})
+
 type Answer = { readonly status: number; readonly body: unknown; readonly replayed: boolean }
 
 const json = (status: number, body: unknown, headers: Record<string, string>, contentType?: string) =>
@@ -132,6 +139,17 @@ const readJsonBody = (request: HttpServerRequest.HttpServerRequest, limit: numbe
       catch: () => new InvalidInput({ detail: "The request body is not valid JSON", issues: [] })
     })
   })
+
+/** The 500 answer: the `InternalError` problem, carrying only the request id. */
+const internalError = (requestId: string) => {
+  const error = new InternalError({ requestId, detail: `Unexpected failure; quote request id ${requestId}` })
+  return json(
+    500,
+    { type: "about:blank", ...Schema.encodeSync(InternalError)(error), instance: requestId },
+    { "x-request-id": requestId },
+    "application/problem+json"
+  )
+}
 
 /** The query parameters of a GET call: its input, before decoding. */
 const queryOf = (request: HttpServerRequest.HttpServerRequest) =>
@@ -229,6 +247,13 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
       const sql = yield* SqlClient.SqlClient
       const sink = yield* EventSink
       const now = new Date(yield* Clock.currentTimeMillis)
+      const findIdempotencyRecord = SqlSchema.findOneOption({
+        Request: Schema.Struct({ organizationId: Schema.String, operation: Schema.String, key: Schema.String }),
+        Result: IdempotencyRecord,
+        execute: ({ organizationId, operation, key }) => sql`
+          SELECT request_hash, status, body FROM contract_kit.idempotency_keys
+          WHERE organization_id = ${organizationId} AND operation = ${operation} AND key = ${key}`
+      })
       if (contract.kind === "query") yield* sql`SET TRANSACTION READ ONLY`
 
       const idempotencyKey = contract.idempotent ? request.headers[ContractApi.IDEMPOTENCY_HEADER] : undefined
@@ -242,16 +267,13 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
           ON CONFLICT DO NOTHING
           RETURNING key`
         if (claimed.length === 0) {
-          const stored = yield* sql<{ readonly request_hash: string; readonly status: number; readonly body: unknown }>`
-            SELECT request_hash, status, body FROM contract_kit.idempotency_keys
-            WHERE organization_id = ${organizationId} AND operation = ${contract.key} AND key = ${idempotencyKey}`
-          const first = stored[0]
-          if (first === undefined || first.request_hash !== requestHash) {
+          const stored = yield* findIdempotencyRecord({ organizationId, operation: contract.key, key: idempotencyKey })
+          if (Option.isNone(stored) || stored.value.request_hash !== requestHash || stored.value.status === null) {
             return yield* new IdempotencyKeyReused({
               detail: `Idempotency-Key ${idempotencyKey} was used for ${contract.key} with a different body`
             })
           }
-          return { status: first.status, body: first.body, replayed: true } satisfies Answer
+          return { status: stored.value.status, body: stored.value.body, replayed: true } satisfies Answer
         }
       }
 
@@ -371,21 +393,7 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
             Effect.logError(`${contract.key} failed`, cause).pipe(
               Effect.annotateLogs({ requestId, contract: contract.key })
             ),
-            json(
-              500,
-              {
-                type: "about:blank",
-                _tag: "InternalError",
-                code: "INTERNAL",
-                status: 500,
-                title: "Internal error",
-                detail: `Unexpected failure; quote request id ${requestId}`,
-                requestId,
-                instance: requestId
-              },
-              { "x-request-id": requestId },
-              "application/problem+json"
-            )
+            internalError(requestId)
           )
         )
       )

@@ -9,6 +9,8 @@ import { Clock, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { jsonCodec } from "./internal/Codec.ts"
 
+const InsertedIds = Schema.Array(Schema.Struct({ event_id: Schema.String }))
+
 export const layer = Layer.effect(
   EventSink,
   Effect.gen(function* () {
@@ -58,8 +60,9 @@ export const layer = Layer.effect(
           )
           const [first, ...rest] = rows
           if (first === undefined) return []
-          const inserted = yield* sql<{ readonly event_id: string }>`
+          const inserted = yield* sql`
             INSERT INTO contract_kit.emitted_events ${sql.insert([first, ...rest])} RETURNING event_id`.pipe(
+            Effect.flatMap(Schema.decodeUnknownEffect(InsertedIds)),
             Effect.mapError(
               (cause) =>
                 new EventPublishError({
