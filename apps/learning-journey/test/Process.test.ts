@@ -1,0 +1,212 @@
+/**
+ * The learning journey as its own process (`node src/main.ts`, what `pnpm start` runs), sharing
+ * one Postgres with this test process, which plays the CRM: it publishes the CRM's events
+ * through the outbox, and the app's process consumes them and answers over HTTP.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer } from "node:net"
+import * as Path from "node:path"
+import { assert, layer } from "@effect/vitest"
+import * as Auth from "@tessera/contract-kit/Auth"
+import type { Principal } from "@tessera/contract-kit/Contract"
+import * as ContractApi from "@tessera/contract-kit/ContractApi"
+import * as ContractClient from "@tessera/contract-kit/ContractClient"
+import {
+  ContactCreated,
+  DealCreated,
+  DealMoved,
+  DealWon,
+  PipelineCreated,
+  TaskCompleted
+} from "@tessera/contracts/crm/Events"
+import { catalog } from "@tessera/contracts/learning-journey/Catalog"
+import { registry } from "@tessera/contracts/registry"
+import * as Outbox from "@tessera/dispatcher/Outbox"
+import type { AnyEventDefinition } from "@tessera/envelope/EventDefinition"
+import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
+import * as Payload from "@tessera/envelope/Payload"
+import * as TestDatabase from "@tessera/test-harness/TestDatabase"
+import { Deferred, Effect, Layer, Redacted } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { SqlClient } from "effect/sql"
+import * as BuiltInTracks from "../src/BuiltInTracks.ts"
+import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
+import { TrackRepository } from "../src/repositories/TrackRepository.ts"
+
+const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
+const SECRET = "learning-process-test-secret-0123456789"
+const auth = Auth.make(Redacted.make(SECRET), "test")
+const LearningApi = ContractApi.make("learning", catalog)
+const ORG = "org_process"
+
+const TestLayer = Layer.mergeAll(Outbox.layer(registry), TrackRepository.layer, FetchHttpClient.layer).pipe(
+  Layer.provideMerge(TestDatabase.layer())
+)
+
+/** A port free right now (the app's `PORT` must be a real port, 1 to 65535). */
+const freePort = Effect.callback<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Starts the app's process on a free port; yields its base URL once it announced it is up. */
+const startApp = (url: Redacted.Redacted<string>) =>
+  Effect.gen(function* () {
+    const port = yield* freePort
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn(process.execPath, [main], {
+          env: {
+            ...process.env,
+            DATABASE_URL: Redacted.value(url),
+            PORT: String(port),
+            TESSERA_AUTH_SECRET: SECRET,
+            TESSERA_ENV: "test",
+            TESSERA_DISPATCH_POLL_INTERVAL: "100 millis"
+          },
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+      ),
+      (child) => stop(child)
+    )
+    const up = yield* Deferred.make<string, string>()
+    let output = ""
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8")
+      const match = /is up at (http:\/\/[^\s]+)/.exec(output)
+      if (match?.[1] !== undefined) Deferred.doneUnsafe(up, Effect.succeed(match[1]))
+    })
+    child.once("exit", (code) =>
+      Deferred.doneUnsafe(up, Effect.fail(`the app exited (${code}) before it was up:\n${output}`))
+    )
+    return yield* Deferred.await(up).pipe(
+      Effect.timeoutOrElse({ duration: "60 seconds", orElse: () => Effect.fail("the app did not come up") })
+    )
+  })
+
+const stop = (child: ChildProcess) =>
+  Effect.callback<void>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+    child.once("exit", () => resume(Effect.void))
+    child.kill("SIGTERM")
+  })
+
+const waitFor = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      if (yield* check) return
+      if (Date.now() > deadline) return yield* Effect.fail(`timed out waiting for: ${what}`)
+      yield* Effect.sleep("50 millis")
+    }
+  })
+
+const crmEvent = <D extends AnyEventDefinition>(definition: D, json: D["payload"]["Encoded"]) =>
+  Effect.map(Payload.decode(definition, json), (payload): OutgoingEvent => ({ definition, payload }))
+
+const money = { amountMinor: 5000, currency: "EUR" }
+
+layer(TestLayer, { excludeTestServices: true })("the learning journey in its own process", (it) => {
+  it.effect("serves its contracts and follows the CRM's events published by another process", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const database = yield* TestDatabase.TestDatabase
+        const baseUrl = yield* startApp(database.url)
+        const sql = yield* SqlClient.SqlClient
+        yield* waitFor(
+          "the consumer's subscriptions",
+          Effect.map(
+            sql<{
+              n: number
+            }>`SELECT count(*)::int AS n FROM dispatch.subscriptions WHERE consumer = 'learning.progress'`,
+            (rows) => rows[0]?.n === 6
+          )
+        )
+        yield* BuiltInTracks.install(ORG)
+
+        const clientAs = (principal: Principal) =>
+          Effect.flatMap(auth.mint(principal), (token) => ContractClient.make(LearningApi, { baseUrl, token }))
+        const ada = yield* clientAs({ userId: "ada", organizationId: ORG, roles: [] })
+        const progress = Effect.map(
+          ada.learning["learning.onboarding.getProgress"]({ payload: { trackId: CRM_FIRST_WIN_ID } }),
+          ({ items }) => items[0]
+        )
+        assert.strictEqual((yield* progress)?.status, "not_started")
+
+        // This process is the CRM: its handlers publish in their transactions.
+        const sink = yield* EventSink
+        const events = yield* Effect.all([
+          crmEvent(PipelineCreated, { pipelineId: "p", name: "Sales", stages: [] }),
+          crmEvent(ContactCreated, { contactId: "c", companyId: null, ownerId: "ada" }),
+          crmEvent(DealCreated, {
+            dealId: "d",
+            name: "Deal",
+            value: money,
+            pipelineId: "p",
+            stageId: "s0",
+            ownerId: "ada",
+            contactId: "c",
+            companyId: null
+          }),
+          ...[0, 1, 2].map((n) =>
+            crmEvent(DealMoved, {
+              dealId: "d",
+              pipelineId: "p",
+              fromStageId: `s${n}`,
+              toStageId: `s${n + 1}`,
+              ownerId: "ada"
+            })
+          ),
+          crmEvent(DealWon, {
+            dealId: "d",
+            pipelineId: "p",
+            stageId: "s3",
+            value: money,
+            ownerId: "ada",
+            wonSource: null,
+            closedAt: "2025-01-20T10:00:00.000Z"
+          }),
+          crmEvent(TaskCompleted, {
+            taskId: "t",
+            type: "follow_up",
+            assigneeId: "ada",
+            dealId: "d",
+            contactId: null,
+            completedAt: "2025-01-20T11:00:00.000Z"
+          })
+        ])
+        for (const event of events) {
+          yield* sql.withTransaction(
+            sink.publish([event], {
+              producer: "crm",
+              organizationId: ORG,
+              actor: { type: "user", id: "ada" },
+              correlationId: "corr_process"
+            })
+          )
+        }
+        yield* waitFor(
+          "ada's track to complete in the app's process",
+          Effect.map(progress, (p) => p?.status === "completed")
+        )
+        const done = yield* progress
+        assert.strictEqual(done?.xp, 700)
+        assert.deepStrictEqual(done?.badges, ["crm-first-win"])
+
+        // The seed's operation works over HTTP too.
+        const recorded = yield* ada.learning["learning.onboarding.recordEvent"]({
+          payload: { learnerId: "cy", eventName: "pipeline.created", eventVersion: 1 }
+        })
+        assert.deepStrictEqual(recorded, { success: true })
+        const cy = yield* ada.learning["learning.onboarding.getProgress"]({
+          payload: { learnerId: "cy", trackId: CRM_FIRST_WIN_ID }
+        })
+        assert.strictEqual(cy.items[0]?.xp, 50)
+      })
+    )
+  )
+})
