@@ -1,58 +1,25 @@
 /**
- * The composition root `pnpm start` runs: one database, every mounted app, one HTTP port.
+ * The composition root `npm start` runs: one database, every app, the dispatcher's workers, one
+ * HTTP port (3000). The same app layers also run alone, each from its own `main.ts`.
  *
- * Order matters: the database and every app's migrations are ready before the port opens, so a
- * request never reaches a half-started process. Later issues mount each app by adding its layer
- * here (its routes, its migrations, its event consumers).
+ * Mount an app: add its migrations, routes and (if it consumes events) workers below.
  */
-import { createServer } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
-import * as Database from "@tessera/database/Database"
-import { Cause, Config, Effect, Layer } from "effect"
-import { HttpRouter, HttpServer } from "effect/http"
-import { HealthRoute, MountedApps } from "./Health.ts"
+import * as AppProcess from "@tessera/contract-kit/AppProcess"
+import { registry } from "@tessera/contracts/registry"
+import * as CrmApp from "@tessera/crm/CrmApp"
+import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
+import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as LearningApp from "@tessera/learning-journey/LearningApp"
+import { Layer } from "effect"
 
-/** The apps this process serves, by name. */
-const apps: ReadonlyArray<string> = []
+export const options = {
+  name: "Tessera",
+  defaultPort: 3000,
+  apps: [CrmApp.DOMAIN, LearningApp.DOMAIN],
+  migrations: Layer.mergeAll(DispatchMigrations.layer, CrmApp.migrations, LearningApp.migrations),
+  routes: Layer.mergeAll(CrmApp.routes, LearningApp.routes),
+  workers: LearningApp.workers(),
+  eventSink: Outbox.layer(registry)
+}
 
-const ServerLive = NodeHttpServer.layerConfig(createServer, {
-  port: Config.Port("PORT").pipe(Config.withDefault(3000)),
-  host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
-  gracefulShutdownTimeout: Config.succeed("5 seconds")
-})
-
-const AnnounceLive = Layer.effectDiscard(
-  HttpServer.addressFormattedWith((address) =>
-    Effect.logInfo(`Tessera is up at ${address.replace("127.0.0.1", "localhost")} (health: ${address}/health)`)
-  )
-)
-
-const Routes = Layer.mergeAll(HealthRoute)
-
-const HttpLive = Layer.unwrap(
-  Effect.map(Config.Boolean("TESSERA_LOG_REQUESTS").pipe(Config.withDefault(false)), (logRequests) =>
-    HttpRouter.serve(Routes, { disableLogger: !logRequests })
-  )
-)
-
-/** Everything that must be ready before the port opens. */
-const Ready = Layer.mergeAll(Database.layer, Layer.succeed(MountedApps, apps))
-
-export const layer = Layer.mergeAll(HttpLive, AnnounceLive).pipe(Layer.provide(ServerLive), Layer.provide(Ready))
-
-/**
- * Runs the stack until interrupted (Ctrl-C, SIGTERM). A start-up failure the user can act on
- * (the database cannot start, a port is taken) is reported as its message alone, not a trace.
- */
-export const main = Layer.launch(layer).pipe(
-  Effect.tapCause((cause) => {
-    if (Cause.hasInterruptsOnly(cause)) return Effect.void
-    const failure = Cause.findErrorOption(cause)
-    return failure._tag === "Some" &&
-      typeof failure.value === "object" &&
-      failure.value !== null &&
-      "message" in failure.value
-      ? Effect.logError(`Tessera could not start: ${String(failure.value.message)}`)
-      : Effect.logError("Tessera stopped on an unexpected error", cause)
-  })
-)
+export const layer = AppProcess.layer(options)

@@ -1,4 +1,4 @@
-import { NodeRuntime } from "@effect/platform-node"
+import * as AppProcess from "@tessera/contract-kit/AppProcess"
 import * as Stack from "./Stack.ts"
 
-NodeRuntime.runMain(Stack.main, { disableErrorReporting: true })
+AppProcess.main(Stack.options)

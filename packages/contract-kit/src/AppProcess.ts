@@ -57,8 +57,13 @@ export type ProcessServices =
   | Database.DatabaseInfo
   | Auth
   | EventSink
-  | HttpRouter.HttpRouter
   | Layer.Success<typeof Database.layer>
+
+/** What routes get on top: the router and the HTTP platform (ETags, files, paths). */
+export type RouteServices =
+  | ProcessServices
+  | HttpRouter.HttpRouter
+  | Layer.Success<ReturnType<typeof NodeHttpServer.layer>>
 
 export interface Options<E1, E2, E3> {
   /** How the process names itself in its logs: `Tessera`, `The CRM`. */
@@ -70,7 +75,7 @@ export interface Options<E1, E2, E3> {
   /** The apps' migrations (the kit's own schema is always included). Run before the port opens. */
   readonly migrations: Layer.Layer<never, E1, SqlClient.SqlClient>
   /** The apps' routes on the `HttpRouter` (from `ContractServer.layer`). */
-  readonly routes: Layer.Layer<never, E2, ProcessServices>
+  readonly routes: Layer.Layer<never, E2, RouteServices>
   /** Background work for the process's lifetime (event consumers). */
   readonly workers?: Layer.Layer<never, E3, ProcessServices> | undefined
   /** Where the apps' emitted events go: the dispatcher's outbox. */
@@ -85,7 +90,9 @@ export const layer = <E1, E2, E3>(options: Options<E1, E2, E3>) => {
   })
   const announce = Layer.effectDiscard(
     HttpServer.addressFormattedWith((address) =>
-      Effect.logInfo(`${options.name} is up at ${address.replace("127.0.0.1", "localhost")} (health: ${address}/health)`)
+      Effect.logInfo(
+        `${options.name} is up at ${address.replace("127.0.0.1", "localhost")} (health: ${address}/health)`
+      )
     )
   )
   const ready = Layer.mergeAll(ContractKitSchema.layer, options.migrations, Layer.succeed(MountedApps, options.apps))
@@ -102,7 +109,7 @@ export const layer = <E1, E2, E3>(options: Options<E1, E2, E3>) => {
 }
 
 /** Runs a process layer until interrupted (Ctrl-C, SIGTERM), reporting start-up failures plainly. */
-export const launch = <E>(name: string, process: Layer.Layer<unknown, E>) =>
+export const launch = <A, E>(name: string, process: Layer.Layer<A, E>) =>
   Layer.launch(process).pipe(
     Effect.tapCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.void
