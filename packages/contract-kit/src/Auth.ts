@@ -2,7 +2,7 @@
  * Bearer authentication: HS256 JWTs (via `jose`) carrying the user id (`sub`), the organization
  * (`org`) and the roles (`roles`). The secret comes from `TESSERA_AUTH_SECRET` (redacted). Outside
  * production a well-known development secret is used when none is set, so `pnpm --filter
- * @tessera/contract-kit token` can mint local tokens; with `TESSERA_ENV=production` the secret is
+ * @tessera/contract-kit dev-token` can mint local tokens; with `TESSERA_ENV=production` the secret is
  * required and the development secret is refused at boot.
  */
 import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
