@@ -196,6 +196,33 @@ layer(TestServer.layer(SampleApp.routes), { excludeTestServices: true })("Contra
     })
   )
 
+  it.effect("anonymous policy: a bad token is still a 401", () =>
+    Effect.gen(function* () {
+      const response = yield* post("/sample/status/ping", {}, "not-a-jwt")
+      assert.strictEqual(response.status, 401)
+    })
+  )
+
+  it.effect("correlation and causation ids from the request reach the emitted events and the audit row", () =>
+    Effect.gen(function* () {
+      const http = yield* HttpClient.HttpClient
+      const response = yield* http.execute(
+        HttpClientRequest.post("/sample/task/create").pipe(
+          HttpClientRequest.bearerToken(yield* auth.mint(alice)),
+          HttpClientRequest.setHeaders({ "x-correlation-id": "corr-42", "x-causation-id": "evt-7" }),
+          HttpClientRequest.bodyJsonUnsafe({ id: "t-corr", title: "Correlated" })
+        )
+      )
+      assert.strictEqual(response.status, 200)
+      const sql = yield* SqlClient.SqlClient
+      const events = yield* sql`
+        SELECT correlation_id, causation_id FROM contract_kit.emitted_events WHERE subject_id = 't-corr'`
+      assert.deepStrictEqual(events, [{ correlation_id: "corr-42", causation_id: "evt-7" }])
+      const audit = yield* sql`SELECT correlation_id FROM contract_kit.audit_log WHERE input->>'id' = 't-corr'`
+      assert.deepStrictEqual(audit, [{ correlation_id: "corr-42" }])
+    })
+  )
+
   it.effect("413: a body over the limit is refused before it is decoded or authenticated", () =>
     Effect.gen(function* () {
       const response = yield* post("/sample/task/create", { id: "big", title: "x".repeat(TestServer.MAX_BODY_BYTES) })
