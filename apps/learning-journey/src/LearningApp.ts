@@ -2,7 +2,7 @@
  * The learning journey as layers: its migrations, its services (`Progression` and the
  * repositories), its routes (the five contracts on the app's `HttpRouter`) and its workers (the
  * `learning.progress` consumer of the CRM's events). A process builds `migrations` before the
- * others; the stack merges these with the other apps' (`Standalone.ts` runs them alone).
+ * others; `apps/stack` merges these with the other apps', `main.ts` runs them alone.
  *
  * From the process they need: `SqlClient` (and `PgClient` for the workers), `Auth` for the routes,
  * and an `EventSink` (the dispatcher's outbox; the contract kit's table sink in some tests).

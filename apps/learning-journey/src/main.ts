@@ -1,4 +1,22 @@
-import { NodeRuntime } from "@effect/platform-node"
-import * as Standalone from "./Standalone.ts"
+/**
+ * The learning journey alone in a process (`pnpm --filter @tessera/learning-journey start`, port
+ * 3004): its contracts over HTTP and its consumer of the CRM's events, against the shared Postgres
+ * (`DATABASE_URL`, or the embedded server). Any number of such processes, and the other apps' own,
+ * can share one database: the dispatcher's deliveries are leased.
+ */
+import * as AppProcess from "@tessera/contract-kit/AppProcess"
+import { registry } from "@tessera/contracts/registry"
+import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
+import * as Outbox from "@tessera/dispatcher/Outbox"
+import { Layer } from "effect"
+import * as LearningApp from "./LearningApp.ts"
 
-NodeRuntime.runMain(Standalone.main, { disableErrorReporting: true })
+AppProcess.main({
+  name: "The learning journey",
+  defaultPort: 3004,
+  apps: [LearningApp.DOMAIN],
+  migrations: Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations),
+  routes: LearningApp.routes,
+  workers: LearningApp.workers(),
+  eventSink: Outbox.layer(registry)
+})

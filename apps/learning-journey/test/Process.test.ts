@@ -27,7 +27,7 @@ import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
 import * as Payload from "@tessera/envelope/Payload"
 import * as TestDatabase from "@tessera/test-harness/TestDatabase"
 import { Deferred, Effect, Layer, Redacted } from "effect"
-import { FetchHttpClient } from "effect/http"
+import { FetchHttpClient, HttpClient } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
@@ -78,7 +78,7 @@ const startApp = (url: Redacted.Redacted<string>) =>
     let output = ""
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8")
-      const match = /is up at (http:\/\/[^\s]+)/.exec(output)
+      const match = /\(health: (http:\/\/[^\s]+)\/health\)/.exec(output)
       if (match?.[1] !== undefined) Deferred.doneUnsafe(up, Effect.succeed(match[1]))
     })
     child.once("exit", (code) =>
@@ -154,6 +154,9 @@ layer(TestLayer, { excludeTestServices: true })("the learning journey in its own
           )
         )
         yield* BuiltInTracks.install(ORG)
+        const health = yield* Effect.flatMap(HttpClient.HttpClient, (http) => http.get(`${baseUrl}/health`))
+        assert.strictEqual(health.status, 200)
+        assert.deepInclude(yield* health.json, { status: "ok", apps: ["learning"] })
 
         const clientAs = (principal: Principal) =>
           Effect.flatMap(auth.mint(principal), (token) => ContractClient.make(LearningApi, { baseUrl, token }))
