@@ -254,7 +254,8 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
           SELECT request_hash, status, body FROM contract_kit.idempotency_keys
           WHERE organization_id = ${organizationId} AND operation = ${operation} AND key = ${key}`
       })
-      if (contract.kind === "query") yield* sql`SET TRANSACTION READ ONLY`
+      // A query cannot write, unless it is audited (the audit row is its one write).
+      if (contract.kind === "query" && contract.audit === false) yield* sql`SET TRANSACTION READ ONLY`
 
       const idempotencyKey = contract.idempotent ? request.headers[ContractApi.IDEMPOTENCY_HEADER] : undefined
       const organizationId = principal?.organizationId ?? ""

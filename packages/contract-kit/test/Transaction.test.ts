@@ -1,11 +1,14 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
+import { query } from "../src/Contract.ts"
+import * as ContractApi from "../src/ContractApi.ts"
+import * as ContractClient from "../src/ContractClient.ts"
 import * as ContractServer from "../src/ContractServer.ts"
 import { implement } from "../src/Implementation.ts"
 import { GetTaskHandler, Tasks } from "./fixtures/SampleApp.ts"
-import { CreateTask, TaskExists } from "./fixtures/SampleContracts.ts"
+import { CreateTask, GetTask, TaskExists } from "./fixtures/SampleContracts.ts"
 import { TaskArchived, TaskCreated } from "./fixtures/SampleEvents.ts"
 import * as TestServer from "./fixtures/TestServer.ts"
 import { alice, auth, clientAs } from "./fixtures/TestServer.ts"
@@ -32,9 +35,30 @@ const FailingCreate = implement(CreateTask, (input, { actor, emit }) =>
   })
 )
 
-const routes = ContractServer.layer({ domain: "sample", catalog: [FailingCreate, GetTaskHandler] }).pipe(
-  Layer.provide(Tasks.layer)
-)
+/** A query that opts into auditing: its transaction must allow the audit row. */
+const PeekTask = query({
+  meta: { ...GetTask.meta, key: "sample.task.peek", description: "Read one task, audited." },
+  input: GetTask.input,
+  output: Schema.Struct({ found: Schema.Boolean }),
+  policy: { auth: "user" },
+  audit: { action: "task.peeked" }
+})
+const PeekApi = ContractApi.make("sample", [PeekTask])
+
+const routes = ContractServer.layer({
+  domain: "sample",
+  catalog: [
+    FailingCreate,
+    GetTaskHandler,
+    implement(PeekTask, (input, { actor }) =>
+      Effect.gen(function* () {
+        const tasks = yield* Tasks
+        const found = yield* tasks.find(actor.organizationId, input.taskId)
+        return { found: found._tag === "Some" }
+      })
+    )
+  ]
+}).pipe(Layer.provide(Tasks.layer))
 
 const counts = (taskId: string) =>
   Effect.gen(function* () {
@@ -82,6 +106,19 @@ layer(TestServer.layer(routes), { excludeTestServices: true })("Transaction boun
       )
       assert.strictEqual(error._tag, "TaskExists")
       assert.deepStrictEqual(yield* counts("declared"), { tasks: 0, events: 0, audits: 0 })
+    })
+  )
+
+  it.effect("an audited query writes its audit row (and nothing else)", () =>
+    Effect.gen(function* () {
+      const client = yield* ContractClient.make(PeekApi, { token: yield* auth.mint(alice) })
+      assert.deepStrictEqual(yield* client.sample["sample.task.peek"]({ payload: { taskId: "nothing" } }), {
+        found: false
+      })
+      const sql = yield* SqlClient.SqlClient
+      const rows =
+        yield* sql`SELECT action, actor_id FROM contract_kit.audit_log WHERE contract_key = 'sample.task.peek'`
+      assert.deepStrictEqual(rows, [{ action: "task.peeked", actor_id: "alice" }])
     })
   )
 
