@@ -92,6 +92,7 @@ export class StepNotSkippable extends ContractError<StepNotSkippable>()(
   { trackId: Schema.String, stepId: Schema.String, reason: Schema.Literals(["required", "completed", "blocked"]) }
 ) {}
 
+/** The built-in CRM first win track after its first step (a pipeline created at 09:00). */
 const exampleProgress = {
   trackId: "crm-first-win",
   learnerId: "user_1",
@@ -99,7 +100,10 @@ const exampleProgress = {
   steps: [
     { stepId: "create-pipeline", status: "completed" as const, doneAt: "2025-01-20T09:00:00.000Z" },
     { stepId: "create-contact", status: "available" as const, doneAt: null },
-    { stepId: "create-deal", status: "blocked" as const, doneAt: null }
+    { stepId: "create-deal", status: "blocked" as const, doneAt: null },
+    { stepId: "move-deals", status: "blocked" as const, doneAt: null },
+    { stepId: "win-deal", status: "blocked" as const, doneAt: null },
+    { stepId: "follow-up", status: "blocked" as const, doneAt: null }
   ],
   xp: 50,
   badges: [],
@@ -273,15 +277,23 @@ export const SkipStep = command({
     examples: [
       {
         key: "skip-follow-up",
-        input: { trackId: "crm-first-win", stepId: "create-contact" },
+        description: "The deal is won; the learner skips the optional follow-up and completes the track.",
+        input: { trackId: "crm-first-win", stepId: "follow-up" },
         output: {
           ...exampleProgress,
+          status: "completed",
           steps: [
             { stepId: "create-pipeline", status: "completed", doneAt: "2025-01-20T09:00:00.000Z" },
-            { stepId: "create-contact", status: "skipped", doneAt: "2025-01-20T10:00:00.000Z" },
-            { stepId: "create-deal", status: "available", doneAt: null }
+            { stepId: "create-contact", status: "completed", doneAt: "2025-01-20T09:10:00.000Z" },
+            { stepId: "create-deal", status: "completed", doneAt: "2025-01-20T09:20:00.000Z" },
+            { stepId: "move-deals", status: "completed", doneAt: "2025-01-20T09:50:00.000Z" },
+            { stepId: "win-deal", status: "completed", doneAt: "2025-01-20T10:00:00.000Z" },
+            { stepId: "follow-up", status: "skipped", doneAt: "2025-01-20T11:00:00.000Z" }
           ],
-          lastActivityAt: "2025-01-20T10:00:00.000Z"
+          xp: 625,
+          badges: ["crm-first-win"],
+          lastActivityAt: "2025-01-20T11:00:00.000Z",
+          completedAt: "2025-01-20T11:00:00.000Z"
         }
       }
     ]
