@@ -67,7 +67,3 @@ export const isSatisfied = (
     }
   }
 }
-
-/** The event types (and versions) a set of conditions listens to. */
-export const matchersOf = (conditions: ReadonlyArray<Condition>): ReadonlyArray<EventMatcher> =>
-  conditions.map((condition) => condition.event)
