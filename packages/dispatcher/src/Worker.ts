@@ -216,7 +216,10 @@ export const run = <R>(
     const claim = sql
       .withTransaction(
         Effect.gen(function* () {
-          yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`tessera.dispatch.claim.${name}`}))`
+          // A lost claim is harmless (the rows are simply unleased again), so it need not wait
+          // for its commit to reach the disk; only handler transactions must be durable.
+          yield* sql`SELECT set_config('synchronous_commit', 'off', true),
+            pg_advisory_xact_lock(hashtext(${`tessera.dispatch.claim.${name}`}))`
           return yield* sql`
             WITH blocked AS (
               SELECT DISTINCT subject_key FROM dispatch.deliveries
@@ -456,10 +459,12 @@ export const run = <R>(
       while (!(yield* Ref.get(stopping))) {
         const claimed = yield* claim.pipe(
           Effect.catchCause((cause) =>
-            Effect.logError(`${name}: claiming failed; retrying after the poll interval`, cause).pipe(
-              Effect.andThen(Effect.sleep(pollInterval)),
-              Effect.as([])
-            )
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.interrupt
+              : Effect.logError(`${name}: claiming failed; retrying after the poll interval`, cause).pipe(
+                  Effect.andThen(Effect.sleep(pollInterval)),
+                  Effect.as([])
+                )
           )
         )
         if (claimed.length === 0) {
