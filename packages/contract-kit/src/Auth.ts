@@ -5,6 +5,7 @@
  * @tessera/contract-kit dev-token` can mint local tokens; with `TESSERA_ENV=production` the secret is
  * required and the development secret is refused at boot.
  */
+import { createSecretKey } from "node:crypto"
 import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { errors as JoseErrors, jwtVerify, SignJWT } from "jose"
 import type { Principal } from "./Contract.ts"
@@ -52,7 +53,8 @@ export interface AuthShape {
   readonly mint: (principal: Principal, options?: MintOptions) => Effect.Effect<string>
 }
 
-const secretKey = (secret: Redacted.Redacted<string>) => new TextEncoder().encode(Redacted.value(secret))
+/** Imported once: jose verifies with a `KeyObject` without re-importing the raw secret per call. */
+const secretKey = (secret: Redacted.Redacted<string>) => createSecretKey(Buffer.from(Redacted.value(secret), "utf8"))
 
 /** An `Auth` over an explicit secret (tests, tools). */
 export const make = (secret: Redacted.Redacted<string>, environment: Environment = "development"): AuthShape => {

@@ -236,6 +236,8 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
       return json(status, body, { "x-request-id": requestId }, "application/problem+json")
     })
 
+  const inTransaction = contract.kind === "command" || contract.audit !== false
+
   const transaction = (
     input: unknown,
     body: unknown,
@@ -254,13 +256,11 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
           SELECT request_hash, status, body FROM contract_kit.idempotency_keys
           WHERE organization_id = ${organizationId} AND operation = ${operation} AND key = ${key}`
       })
-      // A query cannot write, unless it is audited (the audit row is its one write).
-      if (contract.kind === "query" && contract.audit === false) yield* sql`SET TRANSACTION READ ONLY`
 
       const idempotencyKey = contract.idempotent ? request.headers[ContractApi.IDEMPOTENCY_HEADER] : undefined
       const organizationId = principal?.organizationId ?? ""
-      const requestHash = createHash("sha256").update(canonicalJson(body)).digest("hex")
       if (idempotencyKey !== undefined && idempotencyKey !== "") {
+        const requestHash = createHash("sha256").update(canonicalJson(body)).digest("hex")
         // Concurrent retries wait here on the primary key until the first call commits or rolls back.
         const claimed = yield* sql`
           INSERT INTO contract_kit.idempotency_keys (organization_id, operation, key, request_hash, created_at)
@@ -350,7 +350,10 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
       }
       return { status: 200, body: encoded, replayed: false } satisfies Answer
     }).pipe(
-      (effect) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect)),
+      // Commands (and audited queries) run in one transaction with their events and audit row. A
+      // plain query has nothing to commit: its statements run on the pool directly, one round trip
+      // each instead of BEGIN … COMMIT around them.
+      (effect) => (inTransaction ? Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect)) : effect),
       // A database failure is not the caller's to act on: a 500 that leaks nothing.
       Effect.catchTag("SqlError", (error) => Effect.die(error))
     )
