@@ -18,6 +18,8 @@ import * as ContractServer from "@tessera/contract-kit/ContractServer"
 import { catalog } from "@tessera/contracts/crm/Catalog"
 import type { CompanyId, ContactId, DealId } from "@tessera/contracts/crm/Shared"
 import * as Database from "@tessera/database/Database"
+import * as BuiltInTracks from "@tessera/learning-journey/BuiltInTracks"
+import { TrackRepository } from "@tessera/learning-journey/repositories/TrackRepository"
 import { Console, Effect, Layer } from "effect"
 import { FetchHttpClient, HttpServer } from "effect/http"
 import * as Stack from "./Stack.ts"
@@ -104,6 +106,7 @@ const seedCrm = Effect.gen(function* () {
 
 const program = Effect.gen(function* () {
   const seeded = yield* seedCrm
+  const tracks = yield* BuiltInTracks.install(DEMO_ORGANIZATION).pipe(Effect.provide(TrackRepository.layer))
   const auth = yield* Auth
   const token = yield* auth.mint({ userId: DEMO_USER, organizationId: DEMO_ORGANIZATION, roles: ["admin"] })
   yield* Console.log(
@@ -111,6 +114,9 @@ const program = Effect.gen(function* () {
       seeded
         ? `Seeded the "${DEMO_ORGANIZATION}" organization: a five-stage Sales pipeline, 3 companies, 4 contacts, 5 deals (one won), a task.`
         : `The "${DEMO_ORGANIZATION}" organization was seeded before; nothing changed.`,
+      tracks.length > 0
+        ? `Installed the learning journey's built-in tracks: ${tracks.join(", ")}.`
+        : "The learning journey's built-in tracks were installed before.",
       "",
       `A development token for ${DEMO_USER} (admin of ${DEMO_ORGANIZATION}), valid 12 hours:`,
       "",

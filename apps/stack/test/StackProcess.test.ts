@@ -2,16 +2,16 @@
  * The stack as a user runs it: `node src/main.ts` in a child process, checked through HTTP and
  * signals.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Duration, Effect, Redacted, Schema } from "effect"
+import { Effect, Redacted, Schema } from "effect"
+import { freePort, script, spawnProcess, waitFor } from "./support/Processes.ts"
 
-const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
+const main = script("apps/stack/src/main.ts")
 const isRoot = process.getuid?.() === 0
 
 const HealthBody = Schema.Struct({
@@ -24,53 +24,6 @@ const HealthBody = Schema.Struct({
   }),
   apps: Schema.Array(Schema.String)
 })
-
-const freePort = Effect.callback<number>((resume) => {
-  const server = Net.createServer()
-  server.listen({ port: 0, host: "127.0.0.1" }, () => {
-    const address = server.address()
-    server.close(() => resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0)))
-  })
-})
-
-interface Running {
-  readonly child: ChildProcess
-  readonly output: () => string
-  readonly exited: Effect.Effect<{ code: number | null; signal: string | null }>
-}
-
-/** Spawns the stack; the process is killed (SIGKILL) when the test's scope closes, if still alive. */
-const spawnStack = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.sync((): Running => {
-      const child = spawn(process.execPath, [main], {
-        env: { ...process.env, DATABASE_URL: "", ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let output = ""
-      child.stdout?.on("data", (chunk: Buffer) => {
-        output += chunk.toString("utf8")
-      })
-      child.stderr?.on("data", (chunk: Buffer) => {
-        output += chunk.toString("utf8")
-      })
-      const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-        child.once("exit", (code, signal) => resolve({ code, signal }))
-      )
-      return { child, output: () => output, exited: Effect.promise(() => exit) }
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-  )
-
-const waitFor = (running: Running, text: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 300; i++) {
-      if (running.output().includes(text)) return
-      if (running.child.exitCode !== null) break
-      yield* Effect.sleep(Duration.millis(100))
-    }
-    return yield* Effect.die(`stack never printed ${JSON.stringify(text)}; output:\n${running.output()}`)
-  })
 
 const getHealth = (port: number) =>
   Effect.promise(() => fetch(`http://127.0.0.1:${port}/health`)).pipe(
@@ -96,7 +49,7 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("the stack against DA
     Effect.gen(function* () {
       const database = yield* TestDatabase.TestDatabase
       const port = yield* freePort
-      const stack = yield* spawnStack({ DATABASE_URL: Redacted.value(database.url), PORT: String(port) })
+      const stack = yield* spawnProcess(main, { DATABASE_URL: Redacted.value(database.url), PORT: String(port) })
       yield* waitFor(stack, "Tessera is up")
       const health = yield* getHealth(port)
       assert.strictEqual(health.status, 200)
@@ -126,7 +79,7 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("the stack against DA
       )
       const address = blocker.address()
       const port = typeof address === "object" && address !== null ? address.port : 0
-      const stack = yield* spawnStack({ DATABASE_URL: Redacted.value(database.url), PORT: String(port) })
+      const stack = yield* spawnProcess(main, { DATABASE_URL: Redacted.value(database.url), PORT: String(port) })
       const exit = yield* stack.exited
       assert.strictEqual(exit.code, 1)
       assert.include(stack.output(), "Tessera could not start")
@@ -150,7 +103,11 @@ describe("the stack on embedded PostgreSQL", () => {
       const root = yield* tempRoot
       const dataDir = Path.join(root, "pg")
       const port = yield* freePort
-      const stack = yield* spawnStack({ TESSERA_DATA_DIR: dataDir, TESSERA_POSTGRES_PORT: "0", PORT: String(port) })
+      const stack = yield* spawnProcess(main, {
+        TESSERA_DATA_DIR: dataDir,
+        TESSERA_POSTGRES_PORT: "0",
+        PORT: String(port)
+      })
       yield* waitFor(stack, "Tessera is up")
       const health = yield* getHealth(port)
       assert.strictEqual(health.status, 200)
@@ -171,7 +128,7 @@ describe("the stack on embedded PostgreSQL", () => {
       const root = yield* tempRoot
       const locked = Path.join(root, "locked")
       Fs.mkdirSync(locked, { mode: 0o700 })
-      const stack = yield* spawnStack({ TESSERA_DATA_DIR: Path.join(locked, "pg"), PORT: "0" })
+      const stack = yield* spawnProcess(main, { TESSERA_DATA_DIR: Path.join(locked, "pg"), PORT: "0" })
       const exit = yield* stack.exited
       assert.strictEqual(exit.code, 1)
       assert.include(stack.output(), `cannot enter ${locked}`)
