@@ -80,6 +80,8 @@ export interface Options {
    * one event per transaction, so only the failing event is retried. 1 = one transaction each.
    */
   readonly transactionSize?: number | undefined
+  /** Claim loops per consumer in this process (default 2): one claims while another handles. */
+  readonly loops?: number | undefined
   /** How long a claim holds its rows (default `TESSERA_DISPATCH_LEASE` or 30 seconds). */
   readonly leaseDuration?: Duration.Input | undefined
   /** Poll this often even without notifications (default `TESSERA_DISPATCH_POLL_INTERVAL` or 1 second). */
@@ -191,6 +193,7 @@ export const run = <R>(
     const claimSize = Math.max(1, options.claimSize ?? config.claimSize)
     const concurrency = Math.max(1, options.concurrency ?? config.concurrency)
     const transactionSize = Math.max(1, options.transactionSize ?? 16)
+    const loops = Math.max(1, options.loops ?? 2)
     const lease = Duration.fromInputUnsafe(options.leaseDuration ?? config.lease)
     const leaseMillis = Duration.toMillis(lease)
     const pollInterval = Duration.fromInputUnsafe(options.pollInterval ?? config.poll)
@@ -442,7 +445,9 @@ export const run = <R>(
         if (list === undefined) bySubject.set(row.subject_key, [row])
         else list.push(row)
       }
-      const lanes: Array<Array<ClaimedRow>> = Array.from({ length: Math.min(concurrency, bySubject.size) }, () => [])
+      // No more lanes than transactions' worth of rows: at low load one transaction carries them all.
+      const laneCount = Math.min(concurrency, bySubject.size, Math.ceil(rows.length / transactionSize))
+      const lanes: Array<Array<ClaimedRow>> = Array.from({ length: laneCount }, () => [])
       let index = 0
       for (const subjectRows of bySubject.values()) {
         lanes[index % lanes.length]?.push(...subjectRows)
@@ -496,7 +501,14 @@ export const run = <R>(
     )
 
     yield* Effect.forkScoped(listener)
-    const loopFiber = yield* Effect.forkScoped(loop)
+    // Several loops per consumer: one claims while another's lanes are still handling (claims
+    // are serialised by the advisory lock, and subjects in flight are excluded by their leases).
+    const loopFiber = yield* Effect.forkScoped(
+      Effect.all(
+        Array.from({ length: loops }, () => loop),
+        { concurrency: "unbounded", discard: true }
+      )
+    )
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         yield* Ref.set(stopping, true)
