@@ -81,10 +81,22 @@ const initial = Effect.gen(function* () {
     )`
 })
 
+/**
+ * Deliveries and dead letters are only ever written together with their event (same statement,
+ * or moved from a delivery), so the foreign keys add nothing but a check per row, and that check
+ * locks the event row (FOR KEY SHARE): with two consumers, every event became a multixact.
+ */
+const dropDeliveryForeignKeys = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE deliveries DROP CONSTRAINT deliveries_position_fkey`
+  yield* sql`ALTER TABLE dead_letters DROP CONSTRAINT dead_letters_position_fkey`
+})
+
 export const definition: Migrations.SchemaMigrations = {
   schema: SCHEMA,
   migrations: {
-    "0001_outbox_deliveries_inbox": initial
+    "0001_outbox_deliveries_inbox": initial,
+    "0002_drop_delivery_foreign_keys": dropDeliveryForeignKeys
   }
 }
 

@@ -333,15 +333,18 @@ export const run = <R>(
                 WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token
                 RETURNING d.position
               ),
+              ids AS (
+                SELECT * FROM unnest(${bigintArray(group.map((p) => p.row.position))}::bigint[], ${`{${group.map((p) => p.row.event_id).join(",")}}`}::uuid[]) AS i(position, event_id)
+              ),
               fresh AS (
                 INSERT INTO dispatch.inbox (consumer, event_id)
-                SELECT ${name}, e.event_id FROM acked JOIN dispatch.events e ON e.position = acked.position
+                SELECT ${name}, ids.event_id FROM acked JOIN ids ON ids.position = acked.position
                 ON CONFLICT DO NOTHING
                 RETURNING event_id
               )
               SELECT acked.position, (fresh.event_id IS NOT NULL) AS fresh
-              FROM acked JOIN dispatch.events e ON e.position = acked.position
-              LEFT JOIN fresh ON fresh.event_id = e.event_id`.pipe(Effect.flatMap(decodeHeld), Effect.orDie)
+              FROM acked JOIN ids ON ids.position = acked.position
+              LEFT JOIN fresh ON fresh.event_id = ids.event_id`.pipe(Effect.flatMap(decodeHeld), Effect.orDie)
             if (held.length !== group.length) {
               const mine = new Set(held.map((h) => h.position))
               return yield* new LeaseLost({
