@@ -216,46 +216,13 @@ export const run = <R>(
 
     // --- claiming -------------------------------------------------------------------------
 
-    const claim = sql
-      .withTransaction(
-        Effect.gen(function* () {
-          // A lost claim is harmless (the rows are simply unleased again), so it need not wait
-          // for its commit to reach the disk; only handler transactions must be durable.
-          yield* sql`SELECT set_config('synchronous_commit', 'off', true),
-            pg_advisory_xact_lock(hashtext(${`tessera.dispatch.claim.${name}`}))`
-          return yield* sql`
-            WITH blocked AS (
-              SELECT DISTINCT subject_key FROM dispatch.deliveries
-              WHERE consumer = ${name} AND attempts > 0 AND (leased_until > now() OR available_at > now())
-            ),
-            picked AS (
-              SELECT d.position FROM dispatch.deliveries d
-              WHERE d.consumer = ${name}
-                AND d.available_at <= now()
-                AND (d.leased_until IS NULL OR d.leased_until <= now())
-                AND d.subject_key NOT IN (SELECT subject_key FROM blocked)
-              ORDER BY d.position
-              LIMIT ${claimSize}
-              FOR UPDATE
-            ),
-            claimed AS (
-              UPDATE dispatch.deliveries d
-              SET leased_until = now() + ${leaseMillis} * interval '1 millisecond',
-                  lease_token = nextval('dispatch.fencing_tokens'),
-                  attempts = d.attempts + 1
-              FROM picked
-              WHERE d.consumer = ${name} AND d.position = picked.position
-              RETURNING d.position, d.subject_key, d.attempts, d.lease_token
-            )
-            SELECT c.position, c.subject_key, c.attempts, c.lease_token, e.event_id::text AS event_id,
-              e.event_type, e.event_version, e.producer, e.organization_id, e.subject_type, e.subject_id,
-              e.actor_type, e.actor_id, e.correlation_id, e.causation_id, e.traceparent, e.occurred_at,
-              e.recorded_at, e.payload
-            FROM claimed c JOIN dispatch.events e ON e.position = c.position
-            ORDER BY c.position`
-        })
+    // One round trip: see `dispatch.claim` in DispatchMigrations (advisory lock, fresh snapshot,
+    // asynchronous commit, oldest claimable rows of subjects with nothing in flight).
+    const claim =
+      sql`SELECT c.delivery_position AS position, c.* FROM dispatch.claim(${name}, ${claimSize}, ${leaseMillis}) c`.pipe(
+        Effect.flatMap(decodeClaimed),
+        Effect.orDie
       )
-      .pipe(Effect.flatMap(decodeClaimed), Effect.orDie)
 
     // --- settling rows ----------------------------------------------------------------------
 
