@@ -327,7 +327,10 @@ const pgBoss = async (url: string, tracker: Tracker): Promise<System> => {
   pool.on("error", () => {}) // connections dropped when the database is dropped after the run
   await effectsTable(pool)
   const boss = new PgBoss({ connectionString: url, max: 12, useListenNotify: true, connectionTimeoutMillis: 60_000 })
-  boss.on("error", (error) => console.error("pg-boss:", error))
+  let stopped = false
+  boss.on("error", (error) => {
+    if (!stopped) console.error("pg-boss:", error)
+  })
   await boss.start()
   for (const name of CONSUMERS) {
     await boss.createQueue(name, { notify: true })
@@ -358,6 +361,7 @@ const pgBoss = async (url: string, tracker: Tracker): Promise<System> => {
       else for (const name of CONSUMERS) await boss.insert(name, jobs)
     },
     stop: async () => {
+      stopped = true
       await boss.stop({ graceful: true })
       await pool.end()
     }
