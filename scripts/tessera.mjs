@@ -113,8 +113,9 @@ switch (command) {
   case "test": {
     const env = ensureToolchain()
     ensureInstalled(env)
-    // --continue: report every failing package, not just the first.
-    run("pnpm", ["exec", "turbo", "run", "test", "--continue", ...rest], env)
+    // --continue: report every failing package, not just the first. Two packages at a time: each
+    // runs its own PostgreSQL and parallel test files, so more only thrashes a small machine.
+    run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=2", ...rest], env)
     break
   }
   case "run": {

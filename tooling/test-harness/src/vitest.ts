@@ -10,6 +10,8 @@ const globalSetup = fileURLToPath(new URL("./globalSetup.ts", import.meta.url))
 export interface TesseraConfigOptions {
   /** Start a PostgreSQL for the run (default true). Pure packages turn it off. */
   readonly database?: boolean
+  /** Per-test bound (default 30 s). Packages whose tests start processes raise it. */
+  readonly testTimeout?: number
 }
 
 export const tesseraConfig = (options: TesseraConfigOptions = {}): ViteUserConfig =>
@@ -17,7 +19,7 @@ export const tesseraConfig = (options: TesseraConfigOptions = {}): ViteUserConfi
     test: {
       include: ["test/**/*.test.ts"],
       globalSetup: options.database === false ? [] : [globalSetup],
-      testTimeout: 30_000,
+      testTimeout: options.testTimeout ?? 30_000,
       hookTimeout: 60_000,
       // Database tests open pools and child processes: keep a worker per core.
       maxWorkers: 2

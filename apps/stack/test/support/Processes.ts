@@ -46,10 +46,10 @@ export const spawnProcess = (entry: string, env: Record<string, string>) =>
     ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
   )
 
-/** Waits (bounded: 30 s) until the process printed `text`; dies with its output otherwise. */
+/** Waits (bounded: 60 s) until the process printed `text`; dies with its output otherwise. */
 export const waitFor = (running: Running, text: string) =>
   Effect.gen(function* () {
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 600; i++) {
       if (running.output().includes(text)) return
       if (running.child.exitCode !== null) break
       yield* Effect.sleep(Duration.millis(100))
@@ -66,7 +66,7 @@ export const runScript = (entry: string, args: ReadonlyArray<string>, env: Recor
   })
 
 /** Retries `check` every 200 ms until it returns a value (bounded: `seconds`). */
-export const eventually = <A, E, R>(check: Effect.Effect<A | undefined, E, R>, seconds = 30) =>
+export const eventually = <A, E, R>(check: Effect.Effect<A | undefined, E, R>, seconds = 60) =>
   Effect.gen(function* () {
     for (let i = 0; i < seconds * 5; i++) {
       const value = yield* check
