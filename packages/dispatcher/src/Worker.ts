@@ -171,6 +171,52 @@ interface Prepared<R> {
 }
 
 /** Runs one consumer until the scope closes. Fails at start if the consumer does not fit the registry. */
+/**
+ * Registers the consumer's subscriptions. A new subscription starts with every event of its type
+ * already published: the consumer's domain is a registered consumer of it, so it is owed those
+ * events even if its process never ran before (a producer may well start first). Delivery rows
+ * are otherwise written by the publishing transaction, so the backfill must not race a publish:
+ * `SHARE` on the events table waits for the publishing transactions in flight to commit and holds
+ * new ones back until the subscription is committed, so every event is either backfilled here or
+ * sees the subscription when it is published — never neither. Existing subscriptions take no lock.
+ */
+const subscribe = (sql: SqlClient.SqlClient, consumer: string, eventTypes: ReadonlyArray<string>) => {
+  const types = `{${eventTypes.map((type) => JSON.stringify(type)).join(",")}}`
+  return sql
+    .withTransaction(
+      Effect.gen(function* () {
+        const missing = yield* sql`
+          SELECT t FROM unnest(${types}::text[]) AS t
+          WHERE NOT EXISTS (SELECT 1 FROM dispatch.subscriptions s WHERE s.event_type = t AND s.consumer = ${consumer})`
+        if (missing.length === 0) return 0
+        yield* sql`LOCK TABLE dispatch.events IN SHARE MODE`
+        const added = yield* sql<{ readonly event_type: string }>`
+          INSERT INTO dispatch.subscriptions (event_type, consumer)
+          SELECT t, ${consumer} FROM unnest(${types}::text[]) AS t
+          ON CONFLICT DO NOTHING
+          RETURNING event_type`
+        if (added.length === 0) return 0
+        const backfilled = yield* sql`
+          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+          SELECT ${consumer}, e.position, e.subject_type || ':' || e.subject_id
+          FROM dispatch.events e
+          WHERE e.event_type = ANY(${`{${added.map((row) => JSON.stringify(row.event_type)).join(",")}}`}::text[])
+            AND NOT EXISTS (SELECT 1 FROM dispatch.inbox i WHERE i.consumer = ${consumer} AND i.event_id = e.event_id)
+          ORDER BY e.position
+          ON CONFLICT DO NOTHING
+          RETURNING position`
+        return backfilled.length
+      })
+    )
+    .pipe(
+      Effect.tap((backfilled) =>
+        backfilled === 0
+          ? Effect.void
+          : Effect.logInfo(`${consumer}: new subscription, ${backfilled} earlier event(s) to deliver`)
+      )
+    )
+}
+
 export const run = <R>(
   consumer: Consumer.Consumer<R>,
   options: Options
@@ -206,10 +252,7 @@ export const run = <R>(
     const services = yield* Effect.context<R>()
     const handlers = new Map(consumer.handlers.map((handler) => [handler.definition.type, handler]))
 
-    yield* sql`
-      INSERT INTO dispatch.subscriptions (event_type, consumer)
-      SELECT t, ${name} FROM unnest(${`{${[...handlers.keys()].map((t) => JSON.stringify(t)).join(",")}}`}::text[]) AS t
-      ON CONFLICT DO NOTHING`
+    yield* subscribe(sql, name, [...handlers.keys()])
 
     const stopping = yield* Ref.make(false)
     const wake = yield* Queue.dropping<void>(1)

@@ -301,11 +301,12 @@ layer(testLayer(), { excludeTestServices: true })("wake-up, lag and shutdown", (
       )
       yield* Deferred.await(started)
       yield* Scope.close(scope, Exit.void)
-      const done = yield* count("SELECT 1 FROM effects WHERE consumer = 'shipping.slow'")
+      // (A new subscription is also owed the earlier tests' events: count only this test's.)
+      const done = yield* count("SELECT 1 FROM effects WHERE consumer = 'shipping.slow' AND subject = 'shutdown'")
       assert.isAtLeast(done, 1, "the in-flight handler committed before shutdown returned")
       assert.strictEqual(
         yield* count(
-          "SELECT 1 FROM dispatch.deliveries WHERE consumer = 'shipping.slow' AND leased_until IS NULL AND attempts = 0"
+          "SELECT 1 FROM dispatch.deliveries WHERE consumer = 'shipping.slow' AND subject_key LIKE '%:shutdown' AND leased_until IS NULL AND attempts = 0"
         ),
         4 - done,
         "the rest are pending and unleased"
@@ -315,11 +316,16 @@ layer(testLayer(), { excludeTestServices: true })("wake-up, lag and shutdown", (
           yield* Worker.run(slow, fast)
           yield* waitFor(
             "the rest after restart",
-            Effect.map(count("SELECT 1 FROM effects WHERE consumer = 'shipping.slow'"), (n) => n === 4)
+            Effect.map(
+              count("SELECT 1 FROM effects WHERE consumer = 'shipping.slow' AND subject = 'shutdown'"),
+              (n) => n === 4
+            )
           )
         })
       )
-      const order = yield* sql<{ seq: number }>`SELECT seq FROM effects WHERE consumer = 'shipping.slow' ORDER BY id`
+      const order = yield* sql<{
+        seq: number
+      }>`SELECT seq FROM effects WHERE consumer = 'shipping.slow' AND subject = 'shutdown' ORDER BY id`
       assert.deepStrictEqual(
         order.map((r) => r.seq),
         [1, 2, 3, 4]
