@@ -227,15 +227,27 @@ layer(TestLayer, { excludeTestServices: true })("the learning journey in its own
         assert.strictEqual(done?.xp, 700)
         assert.deepStrictEqual(done?.badges, ["crm-first-win"])
 
-        // The seed's operation works over HTTP too.
-        const recorded = yield* ada.learning["learning.onboarding.recordEvent"]({
+        // The seed's operation works over HTTP too: an admin records for a learner…
+        const admin = yield* clientAs({ userId: "root", organizationId: ORG, roles: ["admin"] })
+        const recorded = yield* admin.learning["learning.onboarding.recordEvent"]({
           payload: { learnerId: "cy", eventName: "pipeline.created", eventVersion: 1 }
         })
         assert.deepStrictEqual(recorded, { success: true })
-        const cy = yield* ada.learning["learning.onboarding.getProgress"]({
+        const cy = yield* admin.learning["learning.onboarding.getProgress"]({
           payload: { learnerId: "cy", trackId: CRM_FIRST_WIN_ID }
         })
         assert.strictEqual(cy.items[0]?.xp, 50)
+        // …while a user may neither advance nor read a colleague's progress.
+        const advance = yield* Effect.flip(
+          ada.learning["learning.onboarding.recordEvent"]({
+            payload: { learnerId: "cy", eventName: "pipeline.created", eventVersion: 1 }
+          })
+        )
+        assert.strictEqual(advance._tag, "OtherLearner")
+        const read = yield* Effect.flip(
+          ada.learning["learning.onboarding.getProgress"]({ payload: { learnerId: "cy", trackId: CRM_FIRST_WIN_ID } })
+        )
+        assert.strictEqual(read._tag, "OtherLearner")
       })
     )
   )

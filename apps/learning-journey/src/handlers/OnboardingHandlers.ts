@@ -1,13 +1,21 @@
 /**
  * learning.onboarding.getProgress, learning.onboarding.recordEvent, learning.step.skip
  */
+
+import type { Principal } from "@tessera/contract-kit/Contract"
 import { implement } from "@tessera/contract-kit/Implementation"
 import {
   OnboardingCompleted,
   OnboardingStarted,
   OnboardingStepCompleted
 } from "@tessera/contracts/learning-journey/Events"
-import { GetProgress, RecordEvent, SkipStep, StepNotFound } from "@tessera/contracts/learning-journey/Onboarding"
+import {
+  GetProgress,
+  OtherLearner,
+  RecordEvent,
+  SkipStep,
+  StepNotFound
+} from "@tessera/contracts/learning-journey/Onboarding"
 import { EventIds } from "@tessera/envelope/EventIds"
 import { Clock, Effect } from "effect"
 import { type Emission, Progression } from "../Progression.ts"
@@ -33,23 +41,32 @@ const emitAll = (emissions: ReadonlyArray<Emission>, emit: Emit) =>
     { discard: true }
   )
 
+/**
+ * The learner a call is about: the caller, or — for an admin only — anyone of the organization.
+ * A user may neither read nor advance a colleague's progress.
+ */
+const learnerFor = (actor: Principal, learnerId: string | undefined) =>
+  learnerId === undefined || learnerId === actor.userId || actor.roles.includes("admin")
+    ? Effect.succeed(learnerId ?? actor.userId)
+    : Effect.fail(new OtherLearner({ learnerId, detail: "Only an admin may name a learner other than themselves." }))
+
 export const getProgress = implement(GetProgress, (input, { actor }) =>
-  Effect.map(
-    Effect.flatMap(Progression, (progression) =>
-      progression.progress(actor.organizationId, input.learnerId ?? actor.userId, input.trackId)
-    ),
-    (items) => ({ items })
-  )
+  Effect.gen(function* () {
+    const learnerId = yield* learnerFor(actor, input.learnerId)
+    const progression = yield* Progression
+    return { items: yield* progression.progress(actor.organizationId, learnerId, input.trackId) }
+  })
 )
 
 export const recordEvent = implement(RecordEvent, (input, { actor, emit }) =>
   Effect.gen(function* () {
+    const learnerId = yield* learnerFor(actor, input.learnerId)
     const progression = yield* Progression
     const eventId = yield* Effect.flatMap(EventIds, (ids) => ids.next)
     const occurredAt = new Date(input.occurredAt ?? (yield* Clock.currentTimeMillis))
     const result = yield* progression.record(
       actor.organizationId,
-      input.learnerId,
+      learnerId,
       {
         eventId,
         eventType: input.eventName,

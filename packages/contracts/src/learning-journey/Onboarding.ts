@@ -55,6 +55,17 @@ export const Progress = Schema.Struct({
 })
 export type Progress = typeof Progress.Type
 
+export class OtherLearner extends ContractError<OtherLearner>()(
+  "OtherLearner",
+  {
+    code: "OTHER_LEARNER",
+    status: 403,
+    title: "Another learner",
+    when: "A user without the admin role names a learner other than themselves"
+  },
+  { learnerId: Schema.String }
+) {}
+
 export class TrackNotFound extends ContractError<TrackNotFound>()(
   "TrackNotFound",
   {
@@ -153,7 +164,7 @@ export const GetProgress = query({
     trackId: Schema.optionalKey(TrackId)
   }),
   output: Schema.Struct({ items: Schema.Array(Progress) }),
-  errors: [TrackNotFound],
+  errors: [TrackNotFound, OtherLearner],
   policy: { auth: "user" },
   acceptance: {
     scenarios: [
@@ -199,7 +210,7 @@ export const RecordEvent = command({
     occurredAt: Schema.optionalKey(Timestamp)
   }),
   output: Schema.Struct({ success: Schema.Boolean }),
-  errors: [TrackNotFound, StepNotFound],
+  errors: [TrackNotFound, StepNotFound, OtherLearner],
   policy: { auth: "user" },
   emits: recordEventEmits,
   acceptance: {
