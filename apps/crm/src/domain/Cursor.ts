@@ -2,6 +2,7 @@
  * Keyset pagination cursors: the sort key of the last row of a page, as opaque base64url JSON.
  * Pages stay stable while rows are added, and every page is an index range scan.
  */
+import { InvalidCursor } from "@tessera/contracts/crm/Shared"
 import { Effect, Schema } from "effect"
 
 const Position = Schema.Tuple([Schema.String, Schema.String])
@@ -27,3 +28,9 @@ export const paginate = <Row>(
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(...keyOf(last)) : null
   }
 }
+
+/** A list operation's `cursor` input: no cursor is the first page; a foreign one is INVALID_CURSOR. */
+export const afterCursor = (cursor: string | undefined, operation: string) =>
+  cursor === undefined
+    ? Effect.succeed(undefined)
+    : decodeCursor(cursor, () => new InvalidCursor({ cursor, detail: `This cursor was not issued by ${operation}.` }))

@@ -3,10 +3,10 @@
  */
 import { implement } from "@tessera/contract-kit/Implementation"
 import { CreateCompany, ListCompanies } from "@tessera/contracts/crm/Companies"
-import { DEFAULT_LIMIT, InvalidCursor } from "@tessera/contracts/crm/Shared"
+import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"
 import { Clock, Effect } from "effect"
 import { CrmIds } from "../domain/CrmIds.ts"
-import { decodeCursor, paginate } from "../domain/Cursor.ts"
+import { afterCursor, paginate } from "../domain/Cursor.ts"
 import { CompanyRepository } from "../repositories/CompanyRepository.ts"
 
 export const createCompany = implement(CreateCompany, (input, { actor }) =>
@@ -27,17 +27,7 @@ export const createCompany = implement(CreateCompany, (input, { actor }) =>
 export const listCompanies = implement(ListCompanies, (input, { actor }) =>
   Effect.gen(function* () {
     const limit = input.limit ?? DEFAULT_LIMIT
-    const after =
-      input.cursor === undefined
-        ? undefined
-        : yield* decodeCursor(
-            input.cursor,
-            () =>
-              new InvalidCursor({
-                cursor: input.cursor ?? "",
-                detail: "This cursor was not issued by crm.company.list."
-              })
-          )
+    const after = yield* afterCursor(input.cursor, "crm.company.list")
     const rows = yield* Effect.flatMap(CompanyRepository, (companies) =>
       companies.list(actor.organizationId, input.search, limit, after)
     )

@@ -5,10 +5,10 @@ import { implement } from "@tessera/contract-kit/Implementation"
 import { CreateContact, ListContacts } from "@tessera/contracts/crm/Contacts"
 import { CompanyNotFound } from "@tessera/contracts/crm/Deals"
 import { ContactCreated } from "@tessera/contracts/crm/Events"
-import { DEFAULT_LIMIT, InvalidCursor } from "@tessera/contracts/crm/Shared"
+import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"
 import { Clock, Effect } from "effect"
 import { CrmIds } from "../domain/CrmIds.ts"
-import { decodeCursor, paginate } from "../domain/Cursor.ts"
+import { afterCursor, paginate } from "../domain/Cursor.ts"
 import { CompanyRepository } from "../repositories/CompanyRepository.ts"
 import { ContactRepository } from "../repositories/ContactRepository.ts"
 
@@ -42,17 +42,7 @@ export const createContact = implement(CreateContact, (input, { actor, emit }) =
 export const listContacts = implement(ListContacts, (input, { actor }) =>
   Effect.gen(function* () {
     const limit = input.limit ?? DEFAULT_LIMIT
-    const after =
-      input.cursor === undefined
-        ? undefined
-        : yield* decodeCursor(
-            input.cursor,
-            () =>
-              new InvalidCursor({
-                cursor: input.cursor ?? "",
-                detail: "This cursor was not issued by crm.contact.list."
-              })
-          )
+    const after = yield* afterCursor(input.cursor, "crm.contact.list")
     const rows = yield* Effect.flatMap(ContactRepository, (contacts) =>
       contacts.list(actor.organizationId, { companyId: input.companyId, search: input.search }, limit, after)
     )

@@ -22,10 +22,10 @@ import {
 } from "@tessera/contracts/crm/Deals"
 import { DealCreated, DealLost, DealMoved, DealWon } from "@tessera/contracts/crm/Events"
 import { PipelineNotFound } from "@tessera/contracts/crm/Pipelines"
-import { DEFAULT_LIMIT, InvalidCursor } from "@tessera/contracts/crm/Shared"
+import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"
 import { Clock, Effect, Option } from "effect"
 import { CrmIds } from "../domain/CrmIds.ts"
-import { decodeCursor, paginate } from "../domain/Cursor.ts"
+import { afterCursor, paginate } from "../domain/Cursor.ts"
 import { checkMove, closingStage, initialStage } from "../domain/DealRules.ts"
 import { CompanyRepository } from "../repositories/CompanyRepository.ts"
 import { ContactRepository } from "../repositories/ContactRepository.ts"
@@ -174,21 +174,30 @@ export const moveDeal = implement(MoveDeal, (input, { actor, emit }) =>
   })
 )
 
-export const winDeal = implement(WinDeal, (input, { actor, emit }) =>
+/**
+ * The shared part of winning and losing: the open deal, locked, and the stage it closes into
+ * (the pipeline's won or lost stage when it has one). `close` writes the outcome.
+ */
+const closeDeal = <A>(
+  organizationId: string,
+  dealId: string,
+  outcome: "won" | "lost",
+  close: (deals: DealRepository["Service"], deal: Deal, stageId: string, at: Date) => Effect.Effect<A>
+) =>
   Effect.gen(function* () {
-    const organizationId = actor.organizationId
-    const deal = yield* lockedDeal(organizationId, input.dealId)
+    const deal = yield* lockedDeal(organizationId, dealId)
     yield* ensureOpen(deal)
     const stages = yield* Effect.flatMap(PipelineRepository, (pipelines) =>
       pipelines.stagesOf(organizationId, deal.pipelineId)
     )
     const deals = yield* DealRepository
-    const won = yield* deals.win(
-      organizationId,
-      deal.id,
-      closingStage(stages, deal.stageId, "won"),
-      input.source ?? null,
-      yield* now
+    return yield* close(deals, deal, closingStage(stages, deal.stageId, outcome), yield* now)
+  })
+
+export const winDeal = implement(WinDeal, (input, { actor, emit }) =>
+  Effect.gen(function* () {
+    const won = yield* closeDeal(actor.organizationId, input.dealId, "won", (deals, deal, stageId, at) =>
+      deals.win(actor.organizationId, deal.id, stageId, input.source ?? null, at)
     )
     yield* emit(DealWon, {
       dealId: won.id,
@@ -205,20 +214,8 @@ export const winDeal = implement(WinDeal, (input, { actor, emit }) =>
 
 export const loseDeal = implement(LoseDeal, (input, { actor, emit }) =>
   Effect.gen(function* () {
-    const organizationId = actor.organizationId
-    const deal = yield* lockedDeal(organizationId, input.dealId)
-    yield* ensureOpen(deal)
-    const stages = yield* Effect.flatMap(PipelineRepository, (pipelines) =>
-      pipelines.stagesOf(organizationId, deal.pipelineId)
-    )
-    const deals = yield* DealRepository
-    const lost = yield* deals.lose(
-      organizationId,
-      deal.id,
-      closingStage(stages, deal.stageId, "lost"),
-      input.reason,
-      input.note ?? null,
-      yield* now
+    const lost = yield* closeDeal(actor.organizationId, input.dealId, "lost", (deals, deal, stageId, at) =>
+      deals.lose(actor.organizationId, deal.id, stageId, input.reason, input.note ?? null, at)
     )
     yield* emit(DealLost, {
       dealId: lost.id,
@@ -238,14 +235,7 @@ export const listDeals = implement(ListDeals, (input, { actor }) =>
   Effect.gen(function* () {
     const deals = yield* DealRepository
     const limit = input.limit ?? DEFAULT_LIMIT
-    const after =
-      input.cursor === undefined
-        ? undefined
-        : yield* decodeCursor(
-            input.cursor,
-            () =>
-              new InvalidCursor({ cursor: input.cursor ?? "", detail: "This cursor was not issued by crm.deal.list." })
-          )
+    const after = yield* afterCursor(input.cursor, "crm.deal.list")
     const filters = {
       pipelineId: input.pipelineId,
       stageId: input.stageId,

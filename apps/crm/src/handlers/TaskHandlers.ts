@@ -4,11 +4,11 @@
 import { implement } from "@tessera/contract-kit/Implementation"
 import { ContactNotFound, DealNotFound } from "@tessera/contracts/crm/Deals"
 import { TaskCompleted } from "@tessera/contracts/crm/Events"
-import { DEFAULT_LIMIT, InvalidCursor } from "@tessera/contracts/crm/Shared"
+import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"
 import { CompleteTask, CreateTask, ListTasks, TaskAlreadyCompleted, TaskNotFound } from "@tessera/contracts/crm/Tasks"
 import { Clock, Effect, Option } from "effect"
 import { CrmIds } from "../domain/CrmIds.ts"
-import { decodeCursor, paginate } from "../domain/Cursor.ts"
+import { afterCursor, paginate } from "../domain/Cursor.ts"
 import { ContactRepository } from "../repositories/ContactRepository.ts"
 import { DealRepository } from "../repositories/DealRepository.ts"
 import { TaskRepository } from "../repositories/TaskRepository.ts"
@@ -77,14 +77,7 @@ export const completeTask = implement(CompleteTask, (input, { actor, emit }) =>
 export const listTasks = implement(ListTasks, (input, { actor }) =>
   Effect.gen(function* () {
     const limit = input.limit ?? DEFAULT_LIMIT
-    const after =
-      input.cursor === undefined
-        ? undefined
-        : yield* decodeCursor(
-            input.cursor,
-            () =>
-              new InvalidCursor({ cursor: input.cursor ?? "", detail: "This cursor was not issued by crm.task.list." })
-          )
+    const after = yield* afterCursor(input.cursor, "crm.task.list")
     const rows = yield* Effect.flatMap(TaskRepository, (tasks) =>
       tasks.list(
         actor.organizationId,
