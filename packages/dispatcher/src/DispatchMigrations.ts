@@ -146,12 +146,82 @@ const claimFunction = Effect.gen(function* () {
     $fn$`)
 })
 
+/**
+ * A delivery whose lease ran out is an attempt that never reported back: its handler crashed or
+ * hung the process. Failures clear the lease, so only such attempts leave it expired. After
+ * `p_max_abandoned` attempts the event is a poison that kills its consumer: it goes to the dead
+ * letters (reason `abandoned`) instead of being claimed again forever, which would also stall its
+ * subject. Same function otherwise.
+ */
+const abandonedDeliveries = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`DROP FUNCTION claim(text, integer, double precision)`)
+  yield* sql.unsafe(`
+    CREATE FUNCTION claim(p_consumer text, p_limit integer, p_lease_ms double precision, p_max_abandoned integer)
+    RETURNS TABLE (
+      delivery_position bigint, subject_key text, attempts integer, lease_token bigint, event_id text, event_type text,
+      event_version integer, producer text, organization_id text, subject_type text, subject_id text,
+      actor_type text, actor_id text, correlation_id text, causation_id text, traceparent text,
+      occurred_at timestamptz, recorded_at timestamptz, payload jsonb
+    )
+    LANGUAGE plpgsql VOLATILE AS $fn$
+    #variable_conflict use_column
+    BEGIN
+      PERFORM set_config('synchronous_commit', 'off', true);
+      PERFORM pg_advisory_xact_lock(hashtext('tessera.dispatch.claim.' || p_consumer));
+      WITH abandoned AS (
+        DELETE FROM dispatch.deliveries d
+        WHERE d.consumer = p_consumer AND d.leased_until <= now() AND d.attempts >= p_max_abandoned
+        RETURNING d.consumer, d.position, d.subject_key, d.attempts, d.last_error
+      )
+      INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts)
+      SELECT a.consumer, a.position, a.subject_key, 'abandoned',
+        'its lease expired without an outcome (the handler crashed or hung its process) on attempt ' || a.attempts
+          || coalesce('; last error: ' || a.last_error, ''),
+        a.attempts
+      FROM abandoned a
+      ON CONFLICT (consumer, position) DO UPDATE
+        SET reason = excluded.reason, error = excluded.error, attempts = excluded.attempts, dead_at = now();
+      RETURN QUERY
+        WITH blocked AS (
+          SELECT DISTINCT d.subject_key FROM dispatch.deliveries d
+          WHERE d.consumer = p_consumer AND d.attempts > 0 AND (d.leased_until > now() OR d.available_at > now())
+        ),
+        picked AS (
+          SELECT d.position FROM dispatch.deliveries d
+          WHERE d.consumer = p_consumer
+            AND d.available_at <= now()
+            AND (d.leased_until IS NULL OR d.leased_until <= now())
+            AND d.subject_key NOT IN (SELECT b.subject_key FROM blocked b)
+          ORDER BY d.position
+          LIMIT p_limit
+          FOR UPDATE
+        ),
+        claimed AS (
+          UPDATE dispatch.deliveries d
+          SET leased_until = now() + p_lease_ms * interval '1 millisecond',
+              lease_token = nextval('dispatch.fencing_tokens'),
+              attempts = d.attempts + 1
+          FROM picked
+          WHERE d.consumer = p_consumer AND d.position = picked.position
+          RETURNING d.position, d.subject_key, d.attempts, d.lease_token
+        )
+        SELECT c.position, c.subject_key, c.attempts, c.lease_token, e.event_id::text, e.event_type,
+          e.event_version, e.producer, e.organization_id, e.subject_type, e.subject_id, e.actor_type, e.actor_id,
+          e.correlation_id, e.causation_id, e.traceparent, e.occurred_at, e.recorded_at, e.payload
+        FROM claimed c JOIN dispatch.events e ON e.position = c.position
+        ORDER BY c.position;
+    END
+    $fn$`)
+})
+
 export const definition: Migrations.SchemaMigrations = {
   schema: SCHEMA,
   migrations: {
     "0001_outbox_deliveries_inbox": initial,
     "0002_drop_delivery_foreign_keys": dropDeliveryForeignKeys,
-    "0003_claim_function": claimFunction
+    "0003_claim_function": claimFunction,
+    "0004_abandoned_deliveries": abandonedDeliveries
   }
 }
 

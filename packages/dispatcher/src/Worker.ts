@@ -86,6 +86,11 @@ export interface Options {
   readonly leaseDuration?: Duration.Input | undefined
   /** Poll this often even without notifications (default `TESSERA_DISPATCH_POLL_INTERVAL` or 1 second). */
   readonly pollInterval?: Duration.Input | undefined
+  /**
+   * Attempts whose lease expired without an outcome (the handler crashed or hung the process)
+   * before the event goes to the dead letters as `abandoned` (default 5).
+   */
+  readonly maxAbandoned?: number | undefined
   /** How long shutdown waits for in-flight handlers (default: the lease duration). */
   readonly shutdownTimeout?: Duration.Input | undefined
   readonly hooks?: Hooks | undefined
@@ -237,6 +242,7 @@ export const run = <R>(
       )
     )
     const claimSize = Math.max(1, options.claimSize ?? config.claimSize)
+    const maxAbandoned = Math.max(1, options.maxAbandoned ?? 5)
     const concurrency = Math.max(1, options.concurrency ?? config.concurrency)
     const transactionSize = Math.max(1, options.transactionSize ?? 16)
     const loops = Math.max(1, options.loops ?? 2)
@@ -262,7 +268,7 @@ export const run = <R>(
     // One round trip: see `dispatch.claim` in DispatchMigrations (advisory lock, fresh snapshot,
     // asynchronous commit, oldest claimable rows of subjects with nothing in flight).
     const claim =
-      sql`SELECT c.delivery_position AS position, c.* FROM dispatch.claim(${name}, ${claimSize}, ${leaseMillis}) c`.pipe(
+      sql`SELECT c.delivery_position AS position, c.* FROM dispatch.claim(${name}, ${claimSize}, ${leaseMillis}, ${maxAbandoned}) c`.pipe(
         Effect.flatMap(decodeClaimed),
         Effect.orDie
       )

@@ -1,0 +1,64 @@
+import { assert, layer } from "@effect/vitest"
+import { DispatchAdmin } from "@tessera/dispatcher/DispatchAdmin"
+import { EventSink } from "@tessera/envelope/EventSink"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import * as Worker from "../src/Worker.ts"
+import { billing } from "./fixtures/Consumers.ts"
+import { OrderPlacedV2, registry } from "./fixtures/Shop.ts"
+import { context, count, event, testLayer, waitFor } from "./fixtures/Support.ts"
+
+const placed = (orderId: string, seq: number) =>
+  event(OrderPlacedV2, { orderId, seq, total: { amount: 100, currency: "EUR" } })
+
+const fast = { registry, pollInterval: "200 millis", maxAbandoned: 3 } as const
+const effectsOf = (subject: string) => count(`SELECT 1 FROM effects WHERE subject = '${subject}'`)
+
+layer(testLayer(), { excludeTestServices: true })("abandoned deliveries", (it) => {
+  it.effect(
+    "an event whose handler keeps crashing its process goes to the dead letters instead of looping, and can be replayed",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const sink = yield* EventSink
+        const admin = yield* DispatchAdmin
+        // Register the subscription, then stop: the consumer's process is "down".
+        yield* Effect.scoped(Worker.run(billing(), fast))
+        yield* sink.publish([placed("poison", 1), placed("survivor", 1)], context)
+        // As after three claims whose process died mid-handler: leases expired, no outcome recorded.
+        yield* sql`
+        UPDATE dispatch.deliveries d SET attempts = CASE WHEN e.payload->>'orderId' = 'poison' THEN 3 ELSE 2 END,
+          leased_until = now() - interval '1 second', lease_token = 1
+        FROM dispatch.events e WHERE e.position = d.position AND d.consumer = 'billing.recordOrders'`
+
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            yield* Worker.run(billing(), fast)
+            // Below the limit: claimed again and handled.
+            yield* waitFor(
+              "the survivor",
+              Effect.map(effectsOf("survivor"), (n) => n === 1)
+            )
+          })
+        )
+        assert.strictEqual(yield* effectsOf("poison"), 0, "the abandoned event was not handled again")
+        const dead = yield* admin.deadLetters({ consumer: "billing.recordOrders" })
+        assert.strictEqual(dead.length, 1)
+        assert.strictEqual(dead[0]?.reason, "abandoned")
+        assert.match(dead[0]?.error ?? "", /crashed or hung/)
+        assert.strictEqual(yield* count("SELECT 1 FROM dispatch.deliveries WHERE consumer = 'billing.recordOrders'"), 0)
+
+        // Once the handler is fixed, the operator replays it.
+        assert.strictEqual(yield* admin.replay({ consumer: "billing.recordOrders" }), 1)
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            yield* Worker.run(billing(), fast)
+            yield* waitFor(
+              "the replayed event",
+              Effect.map(effectsOf("poison"), (n) => n === 1)
+            )
+          })
+        )
+      })
+  )
+})
