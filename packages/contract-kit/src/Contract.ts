@@ -164,15 +164,27 @@ interface Spec<
   readonly acceptance?: Acceptance<NoInfer<I>["Encoded"], NoInfer<O>["Encoded"]> | undefined
 }
 
+/** What a contract's `emits` may list: event definitions, or `{ event, when }`. */
+export type EmitEntry = AnyEvent | EmitDeclaration
+
+/** The event definitions an `emits` list names (a union across the whole list). */
+export type EventsOf<Emits extends ReadonlyArray<EmitEntry>> = EventOfEntry<Emits[number]>
+type EventOfEntry<X> = X extends EmitDeclaration<infer D> ? D : X extends AnyEvent ? X : never
+
 export interface CommandSpec<
   Key extends string,
   I extends Schema.Top,
   O extends Schema.Top,
   E extends ErrorSchema,
-  Ev extends AnyEvent,
+  Emits extends ReadonlyArray<EmitEntry>,
   A extends AuthLevel,
   Idem extends boolean
-> extends Spec<Key, I, O, E, Ev, A> {
+> extends Omit<Spec<Key, I, O, E, EventsOf<Emits>, A>, "emits"> {
+  /**
+   * Event definitions from `@tessera/envelope` (never inline payloads), or `{ event, when }`.
+   * Inferred as a list, so a contract may emit several different events.
+   */
+  readonly emits?: Emits | undefined
   /** Default: audited, with the contract key as action. `false` turns auditing off. */
   readonly audit?: Audit | false | undefined
   /** Retries carrying the same `Idempotency-Key` header get the stored first response. */
@@ -240,15 +252,16 @@ export const command = <
   I extends Schema.Top,
   O extends Schema.Top,
   E extends ErrorSchema = never,
-  Ev extends AnyEvent = never,
+  const Emits extends ReadonlyArray<EmitEntry> = readonly [],
   const A extends AuthLevel = never,
   const Idem extends boolean = false
 >(
-  spec: CommandSpec<Key, I, O, E, Ev, A, Idem>
-): Contract<"command", Key, I, O, E, Ev, A, Idem> =>
-  build(
+  spec: CommandSpec<Key, I, O, E, Emits, A, Idem>
+): Contract<"command", Key, I, O, E, EventsOf<Emits>, A, Idem> =>
+  build<"command", Key, I, O, E, EventsOf<Emits>, A, Idem>(
     "command",
-    spec,
+    // Every entry of `Emits` is an `EventsOf<Emits>` or a declaration of one: the list, as `Spec` names it.
+    spec as unknown as Spec<Key, I, O, E, EventsOf<Emits>, A>,
     normalizeAudit(spec.meta.key, spec.audit, true),
     // `Idem` defaults to `false` when `idempotent` is omitted; the value matches the type.
     (spec.idempotent ?? false) as Idem

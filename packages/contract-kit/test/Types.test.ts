@@ -37,6 +37,31 @@ describe("implement", () => {
     assert.strictEqual(implementation.contract, CreateTask)
   })
 
+  it("a contract may emit several different events, each with its own payload", () => {
+    const Both = command({
+      meta: { ...meta, key: "sample.task.both" },
+      input: Schema.Struct({ id: Schema.String }),
+      output: Schema.Struct({ id: Schema.String }),
+      policy: { auth: "user" },
+      emits: [{ event: TaskCreated, when: "first" }, TaskCompleted]
+    })
+    const implementation = implement(Both, (input, { emit }) =>
+      Effect.gen(function* () {
+        yield* emit(TaskCreated, { taskId: input.id, title: "t" })
+        yield* emit(TaskCompleted, { taskId: input.id })
+        // @ts-expect-error task.archived is not in the list
+        yield* emit(TaskArchived, { taskId: input.id })
+        // @ts-expect-error each event keeps its own payload type
+        yield* emit(TaskCompleted, { taskId: input.id, title: "t" })
+        return { id: input.id }
+      })
+    )
+    assert.deepStrictEqual(
+      implementation.contract.emits.map((e) => e.event.type),
+      ["task.created", "task.completed"]
+    )
+  })
+
   it("the handler returns the output and fails only with declared errors", () => {
     // @ts-expect-error the output misses fields
     implement(CompleteTask, (input) => Effect.succeed({ id: input.taskId }))
