@@ -206,27 +206,36 @@ const parentOf = (pid: number): number | undefined => {
   }
 }
 
+/** What a data folder's `postmaster.pid` says of the server running on it, if one is. */
+interface RunningServer {
+  readonly pid: number
+  readonly port: number
+  /** Its parent is alive and not init: another process started it and owns it. */
+  readonly owned: boolean
+}
+
+const runningServer = (dataDir: string): RunningServer | undefined => {
+  const pidFile = Path.join(dataDir, "postmaster.pid")
+  if (!Fs.existsSync(pidFile)) return undefined
+  const lines = Fs.readFileSync(pidFile, "utf8").split("\n")
+  const pid = Number(lines[0])
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined
+  const parent = parentOf(pid)
+  return { pid, port: Number(lines[3]), owned: parent !== undefined && parent !== 1 && isAlive(parent) }
+}
+
 /**
  * A server left running on this data folder by a process that died without stopping it (it was
- * killed) is an orphan adopted by init: stop it and go on. One still owned by a live process is
- * somebody else's server: refuse with a message.
+ * killed) is an orphan adopted by init: stop it and go on.
  */
-const reclaimDataDir = (dataDir: string) =>
+const stopOrphan = (dataDir: string, orphan: RunningServer) =>
   Effect.gen(function* () {
-    const pidFile = Path.join(dataDir, "postmaster.pid")
-    if (!Fs.existsSync(pidFile)) return
-    const pid = Number(Fs.readFileSync(pidFile, "utf8").split("\n")[0])
-    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return
-    const parent = parentOf(pid)
-    if (parent !== undefined && parent !== 1 && isAlive(parent)) {
-      return yield* fail(
-        `Another PostgreSQL (pid ${pid}) is already running on ${dataDir}. Stop the other Tessera process first, or point this one elsewhere.`
-      )
+    yield* Effect.logWarning(`Stopping an orphaned PostgreSQL (pid ${orphan.pid}) left running on ${dataDir}`)
+    process.kill(orphan.pid, "SIGINT")
+    for (let attempt = 0; attempt < 100 && isAlive(orphan.pid); attempt++) yield* Effect.sleep(Duration.millis(100))
+    if (isAlive(orphan.pid)) {
+      return yield* fail(`The orphaned PostgreSQL (pid ${orphan.pid}) on ${dataDir} did not stop within 10 s`)
     }
-    yield* Effect.logWarning(`Stopping an orphaned PostgreSQL (pid ${pid}) left running on ${dataDir}`)
-    process.kill(pid, "SIGINT")
-    for (let attempt = 0; attempt < 100 && isAlive(pid); attempt++) yield* Effect.sleep(Duration.millis(100))
-    if (isAlive(pid)) return yield* fail(`The orphaned PostgreSQL (pid ${pid}) on ${dataDir} did not stop within 10 s`)
   })
 
 const initdb = (bin: string, dataDir: string, user: RunAs | undefined, onLog: (line: string) => void) =>
@@ -312,9 +321,21 @@ const stopPostgres = (child: ChildProcess) =>
     child.kill("SIGINT")
   })
 
+const serverAt = (dataDir: string, port: number, pid: number): Server => ({
+  host: "127.0.0.1",
+  port,
+  user: SUPERUSER,
+  dataDir,
+  pid,
+  url: (database = "postgres") =>
+    Redacted.make(`postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`)
+})
+
 /**
  * Starts (initialising when needed) a PostgreSQL server on `options.dataDir`. The server stops
- * when the scope closes.
+ * when the scope closes. When another live process already runs a server on that folder, that
+ * one is shared instead (and stays its owner's to stop); one left behind by a killed process is
+ * stopped and replaced.
  */
 export const start = (
   options: Options
@@ -349,7 +370,14 @@ export const start = (
     if (!Fs.existsSync(Path.join(dataDir, "PG_VERSION"))) {
       yield* initdb(bin, dataDir, user, onLog)
     } else {
-      yield* reclaimDataDir(dataDir)
+      const running = runningServer(dataDir)
+      if (running?.owned === true && Number.isInteger(running.port) && running.port > 0) {
+        // Another Tessera process (the stack, say, while `pnpm seed` runs) started this server:
+        // share it. It stays that process's to stop.
+        yield* Effect.logInfo(`Using the PostgreSQL (pid ${running.pid}) another process runs on ${dataDir}`)
+        return serverAt(dataDir, running.port, running.pid)
+      }
+      if (running !== undefined) yield* stopOrphan(dataDir, running)
     }
 
     const settings = options.ephemeral ? EPHEMERAL_SETTINGS : DEFAULT_SETTINGS
@@ -360,14 +388,5 @@ export const start = (
 
     yield* Effect.addFinalizer(() => stopPostgres(child.child))
 
-    const port = child.port
-    return {
-      host: "127.0.0.1",
-      port,
-      user: SUPERUSER,
-      dataDir,
-      pid: child.child.pid ?? 0,
-      url: (database = "postgres") =>
-        Redacted.make(`postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`)
-    } satisfies Server
+    return serverAt(dataDir, child.port, child.child.pid ?? 0)
   })

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
@@ -99,15 +100,52 @@ describe("EmbeddedPostgres", () => {
     })
   )
 
-  it.live("refuses a second server on a data folder that is in use, naming the pid", () =>
+  it.live("shares the server another process runs on the data folder, and leaves it running", () =>
     Effect.gen(function* () {
       const root = yield* tempRoot
       const dataDir = Path.join(root, "data")
+      const owner = yield* EmbeddedPostgres.start({ dataDir, port: 0 })
+      const shared = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const second = yield* EmbeddedPostgres.start({ dataDir, port: 0 })
+          assert.strictEqual(second.pid, owner.pid)
+          assert.strictEqual(second.port, owner.port)
+          return yield* query(second, (sql) => sql<{ one: number }>`SELECT 1 AS one`)
+        })
+      )
+      assert.deepStrictEqual(shared, [{ one: 1 }])
+      // The second user's scope closed; the owner's server still runs.
+      assert.isTrue(isAlive(owner.pid))
+      const still = yield* query(owner, (sql) => sql<{ one: number }>`SELECT 1 AS one`)
+      assert.deepStrictEqual(still, [{ one: 1 }])
+    })
+  )
+
+  it.live("stops and replaces a server orphaned by a process that was killed", () =>
+    Effect.gen(function* () {
+      const root = yield* tempRoot
+      const dataDir = Path.join(root, "data")
+      const holder = spawn(process.execPath, [Path.join(import.meta.dirname, "fixtures", "HoldServer.ts"), dataDir], {
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+      const orphanPid = yield* Effect.callback<number>((resume) => {
+        let output = ""
+        holder.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString("utf8")
+          const match = /ready (\d+)/.exec(output)
+          if (match?.[1] !== undefined) resume(Effect.succeed(Number(match[1])))
+        })
+      })
+      holder.kill("SIGKILL")
+      yield* Effect.callback<void>((resume) => {
+        holder.once("exit", () => resume(Effect.void))
+      })
+      assert.isTrue(isAlive(orphanPid), "the server outlived its killed owner")
       const server = yield* EmbeddedPostgres.start({ dataDir, port: 0 })
-      const error = yield* Effect.flip(EmbeddedPostgres.start({ dataDir, port: 0 }))
-      assert.strictEqual(error._tag, "EmbeddedPostgresError")
-      assert.include(error.message, `pid ${server.pid}`)
-      assert.include(error.message, dataDir)
+      assert.notStrictEqual(server.pid, orphanPid)
+      assert.isFalse(isAlive(orphanPid))
+      const rows = yield* query(server, (sql) => sql<{ one: number }>`SELECT 1 AS one`)
+      assert.deepStrictEqual(rows, [{ one: 1 }])
     })
   )
 
