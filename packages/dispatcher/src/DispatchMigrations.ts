@@ -171,7 +171,9 @@ const abandonedDeliveries = Effect.gen(function* () {
       PERFORM pg_advisory_xact_lock(hashtext('tessera.dispatch.claim.' || p_consumer));
       WITH abandoned AS (
         DELETE FROM dispatch.deliveries d
-        WHERE d.consumer = p_consumer AND d.leased_until <= now() AND d.attempts >= p_max_abandoned
+        -- attempts > 0 lets the planner use the small partial index of rows ever claimed
+        WHERE d.consumer = p_consumer AND d.attempts > 0 AND d.attempts >= p_max_abandoned
+          AND d.leased_until <= now()
         RETURNING d.consumer, d.position, d.subject_key, d.attempts, d.last_error
       )
       INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts)
