@@ -277,7 +277,10 @@ const startPostgres = (
     const child = spawn(Path.join(bin, "postgres"), args, {
       ...user,
       env: { ...process.env, LC_ALL: "C" },
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: Ctrl-C in the terminal reaches Tessera, which releases its apps
+      // (workers, pools) and only then stops the server — not the server first, under their feet.
+      detached: true
     })
     const recent: Array<string> = []
     let ready = false
@@ -310,8 +313,9 @@ const startPostgres = (
   })
 
 /** Fast shutdown (SIGINT), escalating to immediate shutdown (SIGQUIT) after 10 s. */
-const stopPostgres = (child: ChildProcess) =>
+const stopPostgres = (child: ChildProcess, onExit: () => void) =>
   Effect.callback<void>((resume) => {
+    process.off("exit", onExit)
     if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
     const escalate = setTimeout(() => child.kill("SIGQUIT"), 10_000)
     child.once("exit", () => {
@@ -386,7 +390,13 @@ export const start = (
       Effect.map(startPostgres(bin, dataDir, port, user, settings, onLog), (child) => ({ child, port }))
     ).pipe(Effect.retry({ times: 2, while: (e) => e.message.includes("Address already in use") }))
 
-    yield* Effect.addFinalizer(() => stopPostgres(child.child))
+    // If the process ends without running its finalizers (process.exit, a crash), still ask the
+    // server to stop; a server outliving a killed process is stopped by the next start.
+    const onExit = () => {
+      child.child.kill("SIGINT")
+    }
+    process.once("exit", onExit)
+    yield* Effect.addFinalizer(() => stopPostgres(child.child, onExit))
 
     return serverAt(dataDir, child.port, child.child.pid ?? 0)
   })
