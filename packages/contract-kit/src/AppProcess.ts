@@ -17,6 +17,7 @@ import { SqlClient } from "effect/sql"
 import { Auth } from "./Auth.ts"
 import * as ContractKitSchema from "./ContractKitSchema.ts"
 import * as ContractServer from "./ContractServer.ts"
+import * as IdempotencyRetention from "./IdempotencyRetention.ts"
 
 /** The names of the apps a process serves, reported by `/health`. */
 export class MountedApps extends Context.Service<MountedApps, ReadonlyArray<string>>()(
@@ -99,6 +100,7 @@ export const layer = <E1, E2, E3>(options: Options<E1, E2, E3>) => {
   return Layer.mergeAll(
     ContractServer.serve(Layer.mergeAll(HealthRoute, options.routes)),
     options.workers ?? Layer.empty,
+    IdempotencyRetention.layer,
     announce
   ).pipe(
     Layer.provide(Layer.mergeAll(Auth.layer, options.eventSink)),
