@@ -267,7 +267,10 @@ export const command = <
     (spec.idempotent ?? false) as Idem
   )
 
-/** An operation that only reads: runs in a read-only transaction, emits nothing, not audited by default. */
+/**
+ * An operation that only reads: emits nothing, not audited by default. Unaudited, it runs outside a
+ * transaction (each statement on the pool); audited, in one with its audit row.
+ */
 export const query = <
   const Key extends string,
   I extends Schema.Top,
