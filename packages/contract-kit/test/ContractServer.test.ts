@@ -285,7 +285,7 @@ layer(TestServer.layer(SampleApp.routes), { excludeTestServices: true })("Contra
     })
   )
 
-  it.effect("queries run read-only and are not audited", () =>
+  it.effect("plain queries are not audited (and run outside a transaction)", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const before = yield* sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM contract_kit.audit_log`
