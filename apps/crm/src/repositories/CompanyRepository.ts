@@ -4,7 +4,7 @@
 import { Company, CompanyDomainTaken } from "@tessera/contracts/crm/Companies"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
-import { containsPattern } from "./Sql.ts"
+import { all, containsPattern } from "./Sql.ts"
 
 export interface NewCompany {
   readonly organizationId: string
@@ -35,8 +35,6 @@ export class CompanyRepository extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const columns = sql.literal(`c.id, c.name, c.domain, c.industry, crm.iso(c.created_at) AS "createdAt"`)
-      const many = (statement: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
-        SqlSchema.findAll({ Request: Schema.Void, Result: Company, execute: () => statement })().pipe(Effect.orDie)
 
       return CompanyRepository.of({
         insert: (company) =>
@@ -71,7 +69,9 @@ export class CompanyRepository extends Context.Service<
           ),
 
         list: (organizationId, search, limit, after) =>
-          many(sql`
+          all(
+            Company,
+            sql`
             SELECT ${columns} FROM crm.companies c
             WHERE ${sql.and([
               sql`c.organization_id = ${organizationId}`,
@@ -79,7 +79,8 @@ export class CompanyRepository extends Context.Service<
               ...(after === undefined ? [] : [sql`(lower(c.name), c.id) > (${after[0]}, ${after[1]})`])
             ])}
             ORDER BY lower(c.name), c.id
-            LIMIT ${limit + 1}`)
+            LIMIT ${limit + 1}`
+          )
       })
     })
   )

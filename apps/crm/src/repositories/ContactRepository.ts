@@ -2,9 +2,9 @@
  * Contacts, scoped by organization. Rows leave the database in the API's shape.
  */
 import { Contact } from "@tessera/contracts/crm/Contacts"
-import { Context, Effect, Layer, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
-import { containsPattern } from "./Sql.ts"
+import { Context, Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { all, containsPattern, one } from "./Sql.ts"
 
 export interface NewContact {
   readonly organizationId: string
@@ -42,17 +42,16 @@ export class ContactRepository extends Context.Service<
 
       return ContactRepository.of({
         insert: (contact) =>
-          SqlSchema.findOne({
-            Request: Schema.Void,
-            Result: Contact,
-            execute: () => sql`
+          one(
+            Contact,
+            sql`
               WITH c AS (
                 INSERT INTO crm.contacts (organization_id, id, first_name, last_name, email, phone, company_id, owner_id, created_at)
                 VALUES (${contact.organizationId}, ${contact.id}, ${contact.firstName}, ${contact.lastName}, ${contact.email},
                   ${contact.phone}, ${contact.companyId}, ${contact.ownerId}, ${contact.at})
                 RETURNING *)
               SELECT ${columns} FROM c`
-          })().pipe(Effect.orDie),
+          ),
 
         exists: (organizationId, contactId) =>
           sql`SELECT 1 FROM crm.contacts WHERE organization_id = ${organizationId} AND id = ${contactId}`.pipe(
@@ -61,10 +60,9 @@ export class ContactRepository extends Context.Service<
           ),
 
         list: (organizationId, filters, limit, after) =>
-          SqlSchema.findAll({
-            Request: Schema.Void,
-            Result: Contact,
-            execute: () => sql`
+          all(
+            Contact,
+            sql`
               SELECT ${columns} FROM crm.contacts c
               WHERE ${sql.and([
                 sql`c.organization_id = ${organizationId}`,
@@ -78,7 +76,7 @@ export class ContactRepository extends Context.Service<
               ])}
               ORDER BY c.created_at DESC, c.id DESC
               LIMIT ${limit + 1}`
-          })().pipe(Effect.orDie)
+          )
       })
     })
   )

@@ -6,8 +6,8 @@
 import { Deal, type DealStatus } from "@tessera/contracts/crm/Deals"
 import type { LostReason } from "@tessera/contracts/crm/Events"
 import { Context, Effect, Layer, type Option, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
-import { containsPattern } from "./Sql.ts"
+import { SqlClient } from "effect/sql"
+import { all, containsPattern, maybeOne, one } from "./Sql.ts"
 
 export interface NewDeal {
   readonly organizationId: string
@@ -98,9 +98,6 @@ export class DealRepository extends Context.Service<
         d.won_source AS "wonSource", d.position,
         crm.iso(d.created_at) AS "createdAt", crm.iso(d.updated_at) AS "updatedAt"`)
 
-      const one = (statement: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
-        SqlSchema.findOne({ Request: Schema.Void, Result: Deal, execute: () => statement })().pipe(Effect.orDie)
-
       const endOfStage = (organizationId: string, stageId: string) =>
         sql`(SELECT coalesce(max(position) + 1, 0) FROM crm.deals WHERE organization_id = ${organizationId} AND stage_id = ${stageId})`
 
@@ -116,7 +113,9 @@ export class DealRepository extends Context.Service<
 
       return DealRepository.of({
         insert: (deal) =>
-          one(sql`
+          one(
+            Deal,
+            sql`
             WITH d AS (
               INSERT INTO crm.deals (organization_id, id, name, value_minor, currency, pipeline_id, stage_id, status,
                 owner_id, contact_id, company_id, expected_close_date, position, created_at, updated_at)
@@ -124,64 +123,67 @@ export class DealRepository extends Context.Service<
                 ${deal.pipelineId}, ${deal.stageId}, 'open', ${deal.ownerId}, ${deal.contactId}, ${deal.companyId},
                 ${deal.expectedCloseDate}::date, ${endOfStage(deal.organizationId, deal.stageId)}, ${deal.at}, ${deal.at})
               RETURNING *)
-            SELECT ${columns} FROM d`),
+            SELECT ${columns} FROM d`
+          ),
 
         findById: (organizationId, dealId, options) =>
-          SqlSchema.findOneOption({
-            Request: Schema.Void,
-            Result: Deal,
-            execute: () =>
-              sql`SELECT ${columns} FROM crm.deals d WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
+          maybeOne(
+            Deal,
+            sql`SELECT ${columns} FROM crm.deals d WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
                   ${options?.lock ? sql.literal("FOR UPDATE") : sql.literal("")}`
-          })().pipe(Effect.orDie),
+          ),
 
         move: (organizationId, dealId, stageId, at) =>
-          one(sql`
+          one(
+            Deal,
+            sql`
             UPDATE crm.deals d SET stage_id = ${stageId}, position = ${endOfStage(organizationId, stageId)}, updated_at = ${at}
             WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
-            RETURNING ${columns}`),
+            RETURNING ${columns}`
+          ),
 
         win: (organizationId, dealId, stageId, source, at) =>
-          one(sql`
+          one(
+            Deal,
+            sql`
             UPDATE crm.deals d SET status = 'won', won_source = ${source}, closed_at = ${at}, updated_at = ${at},
               position = CASE WHEN d.stage_id = ${stageId} THEN d.position ELSE ${endOfStage(organizationId, stageId)} END,
               stage_id = ${stageId}
             WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
-            RETURNING ${columns}`),
+            RETURNING ${columns}`
+          ),
 
         lose: (organizationId, dealId, stageId, reason, note, at) =>
-          one(sql`
+          one(
+            Deal,
+            sql`
             UPDATE crm.deals d SET status = 'lost', lost_reason = ${reason}, lost_note = ${note}, closed_at = ${at},
               updated_at = ${at},
               position = CASE WHEN d.stage_id = ${stageId} THEN d.position ELSE ${endOfStage(organizationId, stageId)} END,
               stage_id = ${stageId}
             WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
-            RETURNING ${columns}`),
+            RETURNING ${columns}`
+          ),
 
         list: (organizationId, filters, limit, after) =>
-          SqlSchema.findAll({
-            Request: Schema.Void,
-            Result: Deal,
-            execute: () => sql`
+          all(
+            Deal,
+            sql`
               SELECT ${columns} FROM crm.deals d
               WHERE ${where(organizationId, filters)}
                 ${after === undefined ? sql.literal("") : sql`AND (d.created_at, d.id) < (${after[0]}::timestamptz, ${after[1]})`}
               ORDER BY d.created_at DESC, d.id DESC
               LIMIT ${limit + 1}`
-          })().pipe(Effect.orDie),
+          ),
 
         totals: (organizationId, filters) =>
-          SqlSchema.findAll({
-            Request: Schema.Void,
-            Result: Totals,
-            execute: () => sql`
+          all(
+            Totals,
+            sql`
               SELECT d.currency, count(*)::int AS count, sum(d.value_minor)::bigint AS "amountMinor"
               FROM crm.deals d WHERE ${where(organizationId, filters)}
               GROUP BY d.currency ORDER BY d.currency`
-          })().pipe(
-            Effect.map((rows) => rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) }))),
-            Effect.orDie
-          )
+          ).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) }))))
       })
     })
   )

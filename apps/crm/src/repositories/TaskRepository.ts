@@ -3,8 +3,9 @@
  */
 import type { TaskType } from "@tessera/contracts/crm/Events"
 import { Task, type TaskStatus } from "@tessera/contracts/crm/Tasks"
-import { Context, Effect, Layer, type Option, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
+import { Context, Effect, Layer, type Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { all, maybeOne, one } from "./Sql.ts"
 
 export interface NewTask {
   readonly organizationId: string
@@ -58,39 +59,40 @@ export class TaskRepository extends Context.Service<
         t.deal_id AS "dealId", t.contact_id AS "contactId", crm.iso(t.completed_at) AS "completedAt",
         crm.iso(t.created_at) AS "createdAt"`)
       const dueKey = sql.literal(`coalesce(t.due_at, '${FAR_FUTURE}'::timestamptz)`)
-      const one = (statement: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
-        SqlSchema.findOne({ Request: Schema.Void, Result: Task, execute: () => statement })().pipe(Effect.orDie)
 
       return TaskRepository.of({
         insert: (task) =>
-          one(sql`
+          one(
+            Task,
+            sql`
             WITH t AS (
               INSERT INTO crm.tasks (organization_id, id, type, title, due_at, assignee_id, status, deal_id, contact_id, created_at)
               VALUES (${task.organizationId}, ${task.id}, ${task.type}, ${task.title}, ${task.dueAt}::timestamptz,
                 ${task.assigneeId}, 'open', ${task.dealId}, ${task.contactId}, ${task.at})
               RETURNING *)
-            SELECT ${columns} FROM t`),
+            SELECT ${columns} FROM t`
+          ),
 
         findById: (organizationId, taskId, options) =>
-          SqlSchema.findOneOption({
-            Request: Schema.Void,
-            Result: Task,
-            execute: () =>
-              sql`SELECT ${columns} FROM crm.tasks t WHERE t.organization_id = ${organizationId} AND t.id = ${taskId}
+          maybeOne(
+            Task,
+            sql`SELECT ${columns} FROM crm.tasks t WHERE t.organization_id = ${organizationId} AND t.id = ${taskId}
                   ${options?.lock ? sql.literal("FOR UPDATE") : sql.literal("")}`
-          })().pipe(Effect.orDie),
+          ),
 
         complete: (organizationId, taskId, at) =>
-          one(sql`
+          one(
+            Task,
+            sql`
             UPDATE crm.tasks t SET status = 'completed', completed_at = ${at}
             WHERE t.organization_id = ${organizationId} AND t.id = ${taskId}
-            RETURNING ${columns}`),
+            RETURNING ${columns}`
+          ),
 
         list: (organizationId, filters, limit, after) =>
-          SqlSchema.findAll({
-            Request: Schema.Void,
-            Result: Task,
-            execute: () => sql`
+          all(
+            Task,
+            sql`
               SELECT ${columns} FROM crm.tasks t
               WHERE ${sql.and([
                 sql`t.organization_id = ${organizationId}`,
@@ -102,7 +104,7 @@ export class TaskRepository extends Context.Service<
               ])}
               ORDER BY ${dueKey}, t.id
               LIMIT ${limit + 1}`
-          })().pipe(Effect.orDie)
+          )
       })
     })
   )
