@@ -79,18 +79,30 @@ export interface Consumer<R> {
    * dead letters with its last error.
    */
   readonly retry: Schedule.Schedule<unknown, unknown>
+  /**
+   * What a dead letter does to the rest of its subject:
+   * - `skip` (the default): the subject's later events go on; the dead event is skipped until it
+   *   is replayed (then handled after events that followed it).
+   * - `strict`: the dead letter blocks its subject (its later events wait, in order) until it is
+   *   replayed or discarded; blocked subjects show in `DispatchAdmin.lag` and `health`.
+   */
+  readonly order: OrderMode
 }
+
+export type OrderMode = "strict" | "skip"
 
 export const make = <R>(options: {
   readonly name: string
   readonly domain: string
   readonly handlers: ReadonlyArray<Handler<R>>
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+  readonly order?: OrderMode | undefined
 }): Consumer<R> => ({
   name: options.name,
   domain: options.domain,
   handlers: options.handlers,
-  retry: options.retry ?? defaultRetry
+  retry: options.retry ?? defaultRetry,
+  order: options.order ?? "skip"
 })
 
 /**

@@ -1,20 +1,25 @@
 /**
- * Operating the dispatcher: consumer lag, dead letters, replay. The CLI (`Cli.ts`) is a thin shell
- * over this service.
+ * Operating the dispatcher: consumer lag, blocked subjects, dead letters, replay and discard, and
+ * the health summary `/health` includes. The CLI (`Cli.ts`) is a thin shell over this service.
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import { CHANNEL } from "./DispatchMigrations.ts"
 
 export const Lag = Schema.Struct({
   consumer: Schema.String,
-  /** Deliveries not yet handled (including those being handled and backing off). */
+  /** Deliveries not yet handled (being handled, waiting, backing off), dead ones excluded. */
   pending: Schema.Number,
   /** Age of the oldest undelivered event in milliseconds, 0 when nothing is pending. */
   oldestAgeMillis: Schema.Number,
-  /** Of the pending ones, how many are waiting for a retry. */
+  /** Of the pending ones, how many are waiting for a retry after a failure. */
   retrying: Schema.Number,
-  deadLetters: Schema.Number
+  /** Of the pending ones, how many are leased to a worker right now. */
+  inFlight: Schema.Number,
+  /** Dead letters not yet replayed or discarded. */
+  deadLetters: Schema.Number,
+  /** Subjects a dead letter blocks (`strict` consumers only). */
+  blockedSubjects: Schema.Number
 })
 export type Lag = typeof Lag.Type
 
@@ -25,17 +30,53 @@ export const DeadLetter = Schema.Struct({
   eventType: Schema.String,
   eventVersion: Schema.Number,
   subjectKey: Schema.String,
-  /** InvalidPayload | UnknownVersion | Rejected | Exhausted */
+  /** InvalidPayload | UnknownVersion | Rejected | Exhausted | TimedOut | Abandoned (| abandoned, before v2) */
   reason: Schema.String,
+  /** What happened, in words: how many failures or expired leases, and the last error. */
   error: Schema.String,
+  /** Handler runs that ended without success: failures + abandoned. */
   attempts: Schema.Number,
+  /** Runs that failed (an error, a defect, or the handler timeout). */
+  failures: Schema.Number,
+  /** Leases that expired while the event was being handled (the process crashed or hung). */
+  abandoned: Schema.Number,
+  /** `dead` (replayable) or `discarded` (kept for audit). */
+  status: Schema.Literals(["dead", "discarded"]),
+  discardReason: Schema.NullOr(Schema.String),
   deadAt: Schema.Date
 })
 export type DeadLetter = typeof DeadLetter.Type
 
+export const BlockedSubject = Schema.Struct({
+  consumer: Schema.String,
+  subjectKey: Schema.String,
+  /** The dead event blocking it. */
+  position: Schema.BigInt,
+  /** Events of the subject waiting behind it. */
+  waiting: Schema.Number
+})
+export type BlockedSubject = typeof BlockedSubject.Type
+
+export const HealthSummary = Schema.Struct({
+  status: Schema.Literals(["ok", "degraded"]),
+  /** Why it is degraded (empty when ok). */
+  problems: Schema.Array(Schema.String),
+  consumers: Schema.Array(Lag)
+})
+export type HealthSummary = typeof HealthSummary.Type
+
+export interface HealthThresholds {
+  /** Degraded when a consumer's oldest undelivered event is older (`TESSERA_DISPATCH_HEALTH_MAX_AGE`, 60 s). */
+  readonly maxOldestAge: Duration.Input
+  /** Degraded when a consumer has more dead letters (`TESSERA_DISPATCH_HEALTH_MAX_DEAD_LETTERS`, 0). */
+  readonly maxDeadLetters: number
+}
+
 export interface ListOptions {
   readonly consumer?: string | undefined
   readonly limit?: number | undefined
+  /** Include discarded dead letters (default: only those still dead). */
+  readonly includeDiscarded?: boolean | undefined
 }
 
 export interface ReplayOptions {
@@ -44,8 +85,37 @@ export interface ReplayOptions {
   readonly positions?: ReadonlyArray<bigint> | undefined
 }
 
+export interface DiscardOptions {
+  readonly consumer: string
+  readonly positions: ReadonlyArray<bigint>
+  /** Why (kept with the dead letter for audit). */
+  readonly reason: string
+}
+
 const decodeLag = Schema.decodeUnknownEffect(Schema.Array(Lag))
 const decodeDeadLetters = Schema.decodeUnknownEffect(Schema.Array(DeadLetter))
+const decodeBlocked = Schema.decodeUnknownEffect(Schema.Array(BlockedSubject))
+
+const positionsArray = (positions: ReadonlyArray<bigint>) => `{${positions.join(",")}}`
+
+/** The health thresholds from configuration. */
+export const healthThresholds = Effect.all({
+  maxOldestAge: Config.Duration("TESSERA_DISPATCH_HEALTH_MAX_AGE").pipe(Config.withDefault(Duration.seconds(60))),
+  maxDeadLetters: Config.Int("TESSERA_DISPATCH_HEALTH_MAX_DEAD_LETTERS").pipe(Config.withDefault(0))
+})
+
+/** `ok`, or `degraded` with the reasons, from the consumers' lag. */
+export const summarize = (lag: ReadonlyArray<Lag>, thresholds: HealthThresholds): HealthSummary => {
+  const maxAge = Duration.toMillis(Duration.fromInputUnsafe(thresholds.maxOldestAge))
+  const problems: Array<string> = []
+  for (const l of lag) {
+    if (l.oldestAgeMillis > maxAge)
+      problems.push(`${l.consumer}: oldest undelivered event is ${(l.oldestAgeMillis / 1000).toFixed(1)} s old`)
+    if (l.deadLetters > thresholds.maxDeadLetters) problems.push(`${l.consumer}: ${l.deadLetters} dead letter(s)`)
+    if (l.blockedSubjects > 0) problems.push(`${l.consumer}: ${l.blockedSubjects} subject(s) blocked by a dead letter`)
+  }
+  return { status: problems.length === 0 ? "ok" : "degraded", problems, consumers: lag }
+}
 
 export class DispatchAdmin extends Context.Service<
   DispatchAdmin,
@@ -53,14 +123,24 @@ export class DispatchAdmin extends Context.Service<
     /** Lag of every consumer that has subscriptions, or of one. */
     readonly lag: (consumer?: string) => Effect.Effect<ReadonlyArray<Lag>, SqlError.SqlError>
     readonly deadLetters: (options?: ListOptions) => Effect.Effect<ReadonlyArray<DeadLetter>, SqlError.SqlError>
-    /** Moves dead letters back to the deliveries (attempts reset); returns how many. */
+    /** Subjects blocked by a dead letter (`strict` consumers). */
+    readonly blockedSubjects: (consumer?: string) => Effect.Effect<ReadonlyArray<BlockedSubject>, SqlError.SqlError>
+    /** Moves dead letters back to the deliveries (counters reset); returns how many. */
     readonly replay: (options: ReplayOptions) => Effect.Effect<number, SqlError.SqlError>
+    /**
+     * Gives dead letters up for good, with a reason: they stay listed as `discarded` (for audit),
+     * are never replayed, and no longer block their subjects. Returns how many.
+     */
+    readonly discard: (options: DiscardOptions) => Effect.Effect<number, SqlError.SqlError>
+    /** `ok` or `degraded` past the thresholds (default: from configuration), with every consumer's lag. */
+    readonly health: (thresholds?: HealthThresholds) => Effect.Effect<HealthSummary, SqlError.SqlError>
   }
 >()("@tessera/dispatcher/DispatchAdmin") {
   static readonly layer = Layer.effect(
     DispatchAdmin,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const configured = yield* healthThresholds.pipe(Effect.orDie)
 
       const lag = (consumer?: string) =>
         sql`
@@ -68,41 +148,54 @@ export class DispatchAdmin extends Context.Service<
             SELECT DISTINCT consumer FROM dispatch.subscriptions
             WHERE ${consumer === undefined ? sql`TRUE` : sql`consumer = ${consumer}`}
           )
-          SELECT c.consumer,
-            (SELECT count(*) FROM dispatch.deliveries d WHERE d.consumer = c.consumer)::int AS pending,
-            COALESCE((SELECT (EXTRACT(EPOCH FROM clock_timestamp() - min(d.created_at)) * 1000)::float8
-              FROM dispatch.deliveries d WHERE d.consumer = c.consumer), 0) AS "oldestAgeMillis",
-            (SELECT count(*) FROM dispatch.deliveries d
-              WHERE d.consumer = c.consumer AND d.attempts > 0 AND d.leased_until IS NULL)::int AS retrying,
-            (SELECT count(*) FROM dispatch.dead_letters x WHERE x.consumer = c.consumer)::int AS "deadLetters"
-          FROM consumers c ORDER BY c.consumer`.pipe(Effect.flatMap(decodeLag), Effect.orDie)
+          SELECT c.consumer, p.pending, p."oldestAgeMillis", p.retrying, p."inFlight",
+            (SELECT count(*) FROM dispatch.dead_letters x WHERE x.consumer = c.consumer AND x.status = 'dead')::int AS "deadLetters",
+            (SELECT count(*) FROM dispatch.deliveries d WHERE d.consumer = c.consumer AND d.dead)::int AS "blockedSubjects"
+          FROM consumers c, LATERAL (
+            SELECT count(*)::int AS pending,
+              COALESCE((EXTRACT(EPOCH FROM clock_timestamp() - min(d.created_at)) * 1000)::float8, 0) AS "oldestAgeMillis",
+              (count(*) FILTER (WHERE d.failures > 0 AND d.leased_until IS NULL))::int AS retrying,
+              (count(*) FILTER (WHERE d.leased_until IS NOT NULL))::int AS "inFlight"
+            FROM dispatch.deliveries d WHERE d.consumer = c.consumer AND NOT d.dead
+          ) p
+          ORDER BY c.consumer`.pipe(Effect.flatMap(decodeLag), Effect.orDie)
 
       const deadLetters = (options: ListOptions = {}) =>
         sql`
           SELECT x.consumer, x.position, e.event_id::text AS "eventId", e.event_type AS "eventType",
             e.event_version AS "eventVersion", x.subject_key AS "subjectKey", x.reason, x.error, x.attempts,
-            x.dead_at AS "deadAt"
+            x.failures, x.abandoned, x.status, x.discard_reason AS "discardReason", x.dead_at AS "deadAt"
           FROM dispatch.dead_letters x JOIN dispatch.events e ON e.position = x.position
           WHERE ${options.consumer === undefined ? sql`TRUE` : sql`x.consumer = ${options.consumer}`}
+            AND ${options.includeDiscarded === true ? sql`TRUE` : sql`x.status = 'dead'`}
           ORDER BY x.dead_at, x.position
           LIMIT ${options.limit ?? 100}`.pipe(Effect.flatMap(decodeDeadLetters), Effect.orDie)
 
+      const blockedSubjects = (consumer?: string) =>
+        sql`
+          SELECT d.consumer, d.subject_key AS "subjectKey", d.position,
+            (SELECT count(*) FROM dispatch.deliveries w
+              WHERE w.consumer = d.consumer AND w.subject_key = d.subject_key AND w.position > d.position)::int AS waiting
+          FROM dispatch.deliveries d
+          WHERE d.dead AND ${consumer === undefined ? sql`TRUE` : sql`d.consumer = ${consumer}`}
+          ORDER BY d.consumer, d.position`.pipe(Effect.flatMap(decodeBlocked), Effect.orDie)
+
+      // A strict consumer's dead letter is still a (dead) delivery row: replay revives it in
+      // place; a skipping consumer's was deleted: replay inserts it again.
       const replay = (options: ReplayOptions) =>
         sql`
           WITH moved AS (
             DELETE FROM dispatch.dead_letters
-            WHERE consumer = ${options.consumer}
-              AND ${
-                options.positions === undefined
-                  ? sql`TRUE`
-                  : sql`position = ANY(${`{${options.positions.join(",")}}`}::bigint[])`
-              }
+            WHERE consumer = ${options.consumer} AND status = 'dead'
+              AND ${options.positions === undefined ? sql`TRUE` : sql`position = ANY(${positionsArray(options.positions)}::bigint[])`}
             RETURNING consumer, position, subject_key
           ),
           requeued AS (
             INSERT INTO dispatch.deliveries (consumer, position, subject_key)
             SELECT consumer, position, subject_key FROM moved
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (consumer, position) DO UPDATE
+              SET dead = false, failures = 0, abandoned = 0, last_error = NULL, available_at = now(),
+                leased_until = NULL, lease_token = NULL
             RETURNING consumer
           )
           SELECT count(*)::int AS replayed, pg_notify(${CHANNEL}, ${options.consumer}) IS NULL AS notified
@@ -114,7 +207,45 @@ export class DispatchAdmin extends Context.Service<
           Effect.withSpan("DispatchAdmin.replay")
         )
 
-      return DispatchAdmin.of({ lag, deadLetters, replay })
+      const discard = (options: DiscardOptions) =>
+        sql`
+          WITH discarded AS (
+            UPDATE dispatch.dead_letters
+            SET status = 'discarded', discarded_at = now(), discard_reason = ${options.reason}
+            WHERE consumer = ${options.consumer} AND status = 'dead'
+              AND position = ANY(${positionsArray(options.positions)}::bigint[])
+            RETURNING consumer, position
+          ),
+          unblocked AS (
+            DELETE FROM dispatch.deliveries d USING discarded x
+            WHERE d.consumer = x.consumer AND d.position = x.position AND d.dead
+            RETURNING d.position
+          )
+          SELECT (SELECT count(*) FROM discarded)::int AS discarded,
+            (SELECT count(*) FROM unblocked)::int AS unblocked,
+            pg_notify(${CHANNEL}, ${options.consumer}) IS NULL AS notified`.pipe(
+          Effect.map((rows) => {
+            const discarded = rows[0]?.discarded
+            return typeof discarded === "number" ? discarded : 0
+          }),
+          Effect.withSpan("DispatchAdmin.discard")
+        )
+
+      const health = (thresholds: HealthThresholds = configured) =>
+        Effect.map(lag(), (consumers) => summarize(consumers, thresholds))
+
+      return DispatchAdmin.of({ lag, deadLetters, blockedSubjects, replay, discard, health })
     })
   )
 }
+
+/**
+ * The dispatcher's part of `/health`: every consumer's lag, `degraded` past the configured
+ * thresholds. Needs only a `SqlClient` (the HTTP side's pool is fine: it is a few counts).
+ */
+export const healthSummary: Effect.Effect<HealthSummary, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
+  function* () {
+    const admin = yield* DispatchAdmin
+    return yield* admin.health()
+  }
+).pipe(Effect.provide(DispatchAdmin.layer))

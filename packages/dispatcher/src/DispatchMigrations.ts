@@ -217,13 +217,167 @@ const abandonedDeliveries = Effect.gen(function* () {
     $fn$`)
 })
 
+/**
+ * The v2 claim model (issues #10 and #17).
+ *
+ * - Counters apart: `failures` (the handler ran and failed or timed out; was `attempts`, which
+ *   every claim used to increment) and `abandoned` (a lease expired on the row that was being
+ *   handled: the process crashed or hung). A row claimed but never handed to a handler counts in
+ *   neither.
+ * - `dead`: a delivery kept in place as a dead letter of a `strict` consumer, blocking its
+ *   subject until it is replayed or discarded. Dead letters get a status (`dead` | `discarded`,
+ *   kept for audit) and their counters.
+ * - Claims per lane, `SKIP LOCKED`, no consumer-wide lock: a row is claimable when it is the
+ *   oldest row of its subject (the "head": nothing earlier of the subject is pending, leased,
+ *   backing off or dead), unleased and due. Two claims running at once can both see a subject's
+ *   head, but only one locks it, and the next row of the subject is no head while the first
+ *   exists: per-subject order holds across processes without serialising claims.
+ * - `deliveries_ready` holds only unleased live rows, in position order, so the claim reads the
+ *   oldest claimable rows and skips only rows of subjects in flight (never the whole backlog);
+ *   `deliveries_subject` answers "is it the head?" with one index probe.
+ * - Plans that survive ANALYZE of an empty queue (#17.1): the claim function runs with hash and
+ *   merge joins, sequential and bitmap scans disabled (settings scoped to the function), so the
+ *   planner cannot pick a join that compares every pending row with every candidate whatever
+ *   statistics it sees; the remaining plan is index probes in position order.
+ * - Queue-table bloat (#17.3): deliveries are vacuumed every few thousand dead rows instead of
+ *   after 20% of the table.
+ * - Backfill without blocking publishers: subscriptions record the high-water mark fixed under a
+ *   brief lock and how far the batched copy got (resumable, idempotent); `events_type_position`
+ *   makes the copy an index range read.
+ */
+const claimModelV2 = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`DROP FUNCTION claim(text, integer, double precision, integer)`)
+  yield* sql`ALTER TABLE deliveries RENAME COLUMN attempts TO failures`
+  // Every claim used to count an attempt: give back what the leases in flight counted.
+  yield* sql`
+    UPDATE deliveries SET failures = GREATEST(failures - 1, 0), leased_until = NULL, lease_token = NULL
+    WHERE leased_until IS NOT NULL`
+  yield* sql`ALTER TABLE deliveries ADD COLUMN abandoned integer NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE deliveries ADD COLUMN dead boolean NOT NULL DEFAULT false`
+  yield* sql`DROP INDEX deliveries_attempted`
+  yield* sql`CREATE INDEX deliveries_ready ON deliveries (consumer, position) WHERE leased_until IS NULL AND NOT dead`
+  yield* sql`CREATE INDEX deliveries_subject ON deliveries (consumer, subject_key, position)`
+  yield* sql`CREATE INDEX deliveries_leased ON deliveries (consumer, leased_until) WHERE leased_until IS NOT NULL`
+  yield* sql`CREATE INDEX deliveries_dead ON deliveries (consumer, subject_key) WHERE dead`
+  yield* sql.unsafe(`
+    ALTER TABLE deliveries SET (
+      autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+      autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 5000,
+      autovacuum_vacuum_cost_delay = 0
+    )`)
+  yield* sql`ALTER TABLE dead_letters ADD COLUMN failures integer NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE dead_letters ADD COLUMN abandoned integer NOT NULL DEFAULT 0`
+  yield* sql`
+    ALTER TABLE dead_letters ADD COLUMN status text NOT NULL DEFAULT 'dead'
+      CHECK (status IN ('dead', 'discarded'))`
+  yield* sql`ALTER TABLE dead_letters ADD COLUMN discarded_at timestamptz`
+  yield* sql`ALTER TABLE dead_letters ADD COLUMN discard_reason text`
+  yield* sql`UPDATE dead_letters SET failures = attempts`
+  yield* sql`CREATE INDEX dead_letters_position ON dead_letters (position)`
+  yield* sql`CREATE INDEX dead_letters_dead_at ON dead_letters (dead_at)`
+  yield* sql`CREATE INDEX inbox_processed_at ON inbox (processed_at)`
+  yield* sql`CREATE INDEX events_type_position ON events (event_type, position)`
+  yield* sql`CREATE INDEX events_recorded_at ON events (recorded_at)`
+  yield* sql`ALTER TABLE subscriptions ADD COLUMN backfill_to bigint NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE subscriptions ADD COLUMN backfilled_through bigint NOT NULL DEFAULT 0`
+  yield* sql.unsafe(`
+    CREATE FUNCTION claim_group(p_consumer text, p_limit integer, p_lease_ms double precision, p_max_abandoned integer, p_strict boolean)
+    RETURNS TABLE (
+      delivery_position bigint, subject_key text, failures integer, abandoned integer, lease_token bigint,
+      event_id text, event_type text, event_version integer, producer text, organization_id text, subject_type text,
+      subject_id text, actor_type text, actor_id text, correlation_id text, causation_id text, traceparent text,
+      occurred_at timestamptz, recorded_at timestamptz, payload jsonb
+    )
+    LANGUAGE plpgsql VOLATILE
+    SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off SET enable_bitmapscan = off
+    SET plan_cache_mode = force_custom_plan
+    AS $fn$
+    #variable_conflict use_column
+    DECLARE
+      v_token bigint;
+      v_dead bigint[];
+    BEGIN
+      PERFORM set_config('synchronous_commit', 'off', true);
+      -- Expired leases, by one claimer at a time (the others skip this). A row whose handler
+      -- transaction is still open is locked by its acknowledgement and skipped. Of each expired
+      -- claim (one token), only the oldest row left was being handled (a lane handles its rows in
+      -- order and gives back what it will not start): it counts as abandoned; the rest were never
+      -- handed to a handler and are simply unleased.
+      IF pg_try_advisory_xact_lock(hashtext('tessera.dispatch.sweep.' || p_consumer)) THEN
+        WITH expired AS (
+          SELECT d.position, d.lease_token FROM dispatch.deliveries d
+          WHERE d.consumer = p_consumer AND d.leased_until IS NOT NULL AND d.leased_until <= now()
+          FOR UPDATE OF d SKIP LOCKED
+        ),
+        handling AS (SELECT min(x.position) AS position FROM expired x GROUP BY x.lease_token),
+        swept AS (
+          UPDATE dispatch.deliveries d
+          SET leased_until = NULL, lease_token = NULL,
+            abandoned = d.abandoned + (CASE WHEN h.position IS NULL THEN 0 ELSE 1 END),
+            dead = (h.position IS NOT NULL AND d.abandoned + 1 >= p_max_abandoned)
+          FROM expired x LEFT JOIN handling h ON h.position = x.position
+          WHERE d.consumer = p_consumer AND d.position = x.position
+          RETURNING d.position, d.subject_key, d.failures, d.abandoned, d.dead, d.last_error
+        ),
+        lettered AS (
+          INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts, failures, abandoned)
+          SELECT p_consumer, s.position, s.subject_key, 'Abandoned',
+            'its lease expired ' || s.abandoned || ' time(s) while it was being handled (the process crashed or hung)'
+              || coalesce('; last error: ' || s.last_error, ''),
+            s.failures + s.abandoned, s.failures, s.abandoned
+          FROM swept s WHERE s.dead
+          ON CONFLICT (consumer, position) DO UPDATE
+            SET reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
+              failures = excluded.failures, abandoned = excluded.abandoned, status = 'dead', dead_at = now(),
+              discarded_at = NULL, discard_reason = NULL
+          RETURNING position
+        )
+        SELECT array_agg(l.position) INTO v_dead FROM lettered l;
+        -- skip: the dead letter leaves the deliveries; strict: it stays (dead) and blocks its subject.
+        IF NOT p_strict AND v_dead IS NOT NULL THEN
+          DELETE FROM dispatch.deliveries d WHERE d.consumer = p_consumer AND d.position = ANY(v_dead);
+        END IF;
+      END IF;
+      v_token := nextval('dispatch.fencing_tokens');
+      RETURN QUERY
+        WITH picked AS (
+          -- pick:begin
+          SELECT d.position FROM dispatch.deliveries d
+          WHERE d.consumer = p_consumer AND d.leased_until IS NULL AND NOT d.dead AND d.available_at <= now()
+            AND NOT EXISTS (
+              SELECT 1 FROM dispatch.deliveries h
+              WHERE h.consumer = p_consumer AND h.subject_key = d.subject_key AND h.position < d.position
+            )
+          ORDER BY d.position
+          LIMIT p_limit
+          FOR UPDATE OF d SKIP LOCKED
+          -- pick:end
+        ),
+        claimed AS (
+          UPDATE dispatch.deliveries d
+          SET leased_until = now() + p_lease_ms * interval '1 millisecond', lease_token = v_token
+          FROM picked
+          WHERE d.consumer = p_consumer AND d.position = picked.position
+          RETURNING d.position, d.subject_key, d.failures, d.abandoned, d.lease_token
+        )
+        SELECT c.position, c.subject_key, c.failures, c.abandoned, c.lease_token, e.event_id::text, e.event_type,
+          e.event_version, e.producer, e.organization_id, e.subject_type, e.subject_id, e.actor_type, e.actor_id,
+          e.correlation_id, e.causation_id, e.traceparent, e.occurred_at, e.recorded_at, e.payload
+        FROM claimed c JOIN dispatch.events e ON e.position = c.position
+        ORDER BY c.position;
+    END
+    $fn$`)
+})
+
 export const definition: Migrations.SchemaMigrations = {
   schema: SCHEMA,
   migrations: {
     "0001_outbox_deliveries_inbox": initial,
     "0002_drop_delivery_foreign_keys": dropDeliveryForeignKeys,
     "0003_claim_function": claimFunction,
-    "0004_abandoned_deliveries": abandonedDeliveries
+    "0004_abandoned_deliveries": abandonedDeliveries,
+    "0005_claim_model_v2": claimModelV2
   }
 }
 

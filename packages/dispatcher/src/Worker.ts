@@ -1,26 +1,34 @@
 /**
- * Runs consumers: claims their delivery rows in batches, hands the events to their handlers in
- * transactions that also write the inbox and delete the delivery (the acknowledgement), retries
- * failures with the consumer's schedule and moves what cannot be handled to the dead letters.
+ * Runs consumers: each lane claims its own small group of delivery rows just before handling
+ * them, hands each event to its handler in a transaction of its own (which also writes the inbox
+ * row and deletes the delivery: the acknowledgement), retries failures with the consumer's
+ * schedule and moves what cannot be handled to the dead letters.
  *
  * Guarantees, and how:
  * - At-least-once: a delivery row stays until a handler transaction deletes it; a claim only
  *   leases it (`leased_until`), so a crashed worker's rows are claimed again when the lease ends.
  * - Exactly-once database effects: the handler's statements, the inbox row and the delete of the
  *   delivery commit together; the inbox's primary key (consumer, event_id) refuses a second run.
- * - Fencing: each claim stamps rows with a fresh `lease_token`; the handler transaction deletes
- *   its rows only with the token it holds, first thing, so a worker whose lease was taken over
- *   finds nothing to delete and rolls back; the delete's row lock keeps a takeover waiting
- *   until the holder commits or aborts.
- * - Order per (consumer, subject): a claim skips every subject that has a leased or backing-off
- *   row, takes rows in position order, and all rows of one subject go to one lane that handles
- *   them in order; claims of one consumer are serialised by an advisory lock, so two processes
- *   never hold the same subject. Different subjects run in parallel lanes.
+ * - Fencing: each claim stamps its rows with a fresh `lease_token`; the handler transaction
+ *   deletes its row only with the token it holds, first thing, so a worker whose lease was taken
+ *   over finds nothing to delete and rolls back; the delete's row lock keeps the row out of every
+ *   other claim and sweep until the transaction ends.
+ * - Order per (consumer, subject): a claim takes only the oldest row of a subject (nothing
+ *   earlier of the subject pending, in flight, backing off or dead), with `SKIP LOCKED`, so at
+ *   most one event per subject is in flight across all processes (see `claim_group` in
+ *   DispatchMigrations).
+ * - No deadlocks for correct handlers: one event per handler transaction. Only the claim is
+ *   batched (one round trip for a lane's group); two lanes never hold locks of two events at once,
+ *   whatever rows their handlers touch and in whatever order across events.
+ * - Hung handlers: every handler transaction has a timeout shorter than the lease, and a lane
+ *   starts an event only while its lease still covers a whole handler timeout (it gives the rest
+ *   back otherwise): a healthy slow handler never outlives its lease. Worker connections carry
+ *   statement, lock and idle-in-transaction timeouts (`pool`).
  * - Wake-up: LISTEN on the dispatch channel, re-established when the connection drops, and
  *   polling every `pollInterval` whatever happens to notifications.
- * - Graceful shutdown: the loop stops claiming, lanes finish the transaction they are in and give
- *   back the leases of rows they did not start; past `shutdownTimeout` they are interrupted and
- *   their leases simply expire.
+ * - Graceful shutdown: lanes stop claiming, finish the event they are handling and give back the
+ *   leases of the rows they did not start; past `shutdownTimeout` they are interrupted and their
+ *   leases simply expire.
  */
 import { PgClient } from "@effect/sql-pg"
 import type * as Registry from "@tessera/envelope/Registry"
@@ -42,7 +50,7 @@ import {
   Schema,
   type Scope
 } from "effect"
-import type { SqlClient, SqlError } from "effect/sql"
+import { type SqlClient, SqlError } from "effect/sql"
 import * as Consumer from "./Consumer.ts"
 import { CHANNEL } from "./DispatchMigrations.ts"
 
@@ -52,15 +60,19 @@ export class WorkerStartError extends Data.TaggedError("WorkerStartError")<{
   readonly cause?: unknown
 }> {}
 
-/** The transaction found a row no longer leased with its token: another worker has it now. */
-class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly positions: ReadonlyArray<bigint> }> {}
+/** The transaction found its row no longer leased with its token: another worker has it now. */
+class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly position: bigint }> {}
 
-/** A handler failed (error or defect). */
+/** A handler failed (error, defect or timeout). */
 class HandlerFailed extends Data.TaggedError("HandlerFailed")<{
   readonly position: bigint
   readonly rejected: boolean
+  readonly timedOut: boolean
   readonly message: string
 }> {}
+
+/** The database went away under the handler (connection lost): not the handler's failure. */
+class Unavailable extends Data.TaggedError("Unavailable")<{ readonly cause: unknown }> {}
 
 export interface Hooks {
   /** After a claim committed, before any handler ran. */
@@ -71,27 +83,32 @@ export interface Hooks {
 
 export interface Options {
   readonly registry: Registry.Registry
-  /** Rows taken per claim (default `TESSERA_DISPATCH_CLAIM_SIZE` or 256). */
+  /** Rows a lane claims at once (default `TESSERA_DISPATCH_CLAIM_SIZE` or 16), at most one per subject. */
   readonly claimSize?: number | undefined
-  /** Lanes handling different subjects at once (default `TESSERA_DISPATCH_CONCURRENCY` or 4). */
+  /** Lanes per consumer in this process (default `TESSERA_DISPATCH_CONCURRENCY` or 4). */
   readonly concurrency?: number | undefined
-  /**
-   * Events per handler transaction (default 16). A failure rolls the group back and replays it
-   * one event per transaction, so only the failing event is retried. 1 = one transaction each.
-   */
+  /** Ignored since v2: every event has its own handler transaction (kept for old callers). */
   readonly transactionSize?: number | undefined
-  /** Claim loops per consumer in this process (default 2): one claims while another handles. */
+  /** Ignored since v2: every lane claims for itself (kept for old callers). */
   readonly loops?: number | undefined
   /** How long a claim holds its rows (default `TESSERA_DISPATCH_LEASE` or 30 seconds). */
   readonly leaseDuration?: Duration.Input | undefined
+  /**
+   * How long one handler transaction may take before it is interrupted, rolled back and counted
+   * as a failure that timed out (default `TESSERA_DISPATCH_HANDLER_TIMEOUT` or a third of the
+   * lease). Must leave a margin below the lease.
+   */
+  readonly handlerTimeout?: Duration.Input | undefined
   /** Poll this often even without notifications (default `TESSERA_DISPATCH_POLL_INTERVAL` or 1 second). */
   readonly pollInterval?: Duration.Input | undefined
   /**
-   * Attempts whose lease expired without an outcome (the handler crashed or hung the process)
-   * before the event goes to the dead letters as `abandoned` (default 5).
+   * Leases that expired while the event was being handled (the process crashed or hung) before
+   * the event goes to the dead letters as `Abandoned` (default `TESSERA_DISPATCH_MAX_ABANDONED` or 5).
    */
   readonly maxAbandoned?: number | undefined
-  /** How long shutdown waits for in-flight handlers (default: the lease duration). */
+  /** Rows copied per transaction when a new subscription is backfilled (default 10,000). */
+  readonly backfillBatch?: number | undefined
+  /** How long shutdown waits for in-flight handlers (default: the handler timeout). */
   readonly shutdownTimeout?: Duration.Input | undefined
   readonly hooks?: Hooks | undefined
 }
@@ -99,7 +116,8 @@ export interface Options {
 const ClaimedRow = Schema.Struct({
   position: Schema.BigInt,
   subject_key: Schema.String,
-  attempts: Schema.Number,
+  failures: Schema.Number,
+  abandoned: Schema.Number,
   lease_token: Schema.BigInt,
   event_id: Schema.String,
   event_type: Schema.String,
@@ -120,10 +138,18 @@ const ClaimedRow = Schema.Struct({
 type ClaimedRow = typeof ClaimedRow.Type
 const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
 
-const HeldRow = Schema.Struct({ position: Schema.BigInt, fresh: Schema.Boolean })
-const decodeHeld = Schema.decodeUnknownEffect(Schema.Array(HeldRow))
+const Held = Schema.Struct({ held: Schema.Number, fresh: Schema.Number })
+const decodeHeld = Schema.decodeUnknownEffect(Schema.Array(Held))
+
+const Subscription = Schema.Struct({
+  event_type: Schema.String,
+  backfill_to: Schema.BigInt,
+  backfilled_through: Schema.BigInt
+})
+const decodeSubscriptions = Schema.decodeUnknownEffect(Schema.Array(Subscription))
 
 const bigintArray = (values: ReadonlyArray<bigint>) => `{${values.join(",")}}`
+const textArray = (values: ReadonlyArray<string>) => `{${values.map((value) => JSON.stringify(value)).join(",")}}`
 
 const toStored = (row: ClaimedRow): Consumer.StoredEvent => ({
   envelope: {
@@ -141,12 +167,12 @@ const toStored = (row: ClaimedRow): Consumer.StoredEvent => ({
     ...(row.traceparent === null ? {} : { traceparent: row.traceparent })
   },
   payload: row.payload,
-  attempt: row.attempts
+  attempt: row.failures + row.abandoned + 1
 })
 
 /**
  * The delay before the next attempt after `attempts` failed ones, or none when the schedule is
- * exhausted. The schedule is stepped from its start each time: the attempt count is stored in the
+ * exhausted. The schedule is stepped from its start each time: the failure count is stored in the
  * delivery row, so any process can pick the retry up.
  */
 export const retryDelay = (
@@ -170,57 +196,172 @@ export const retryDelay = (
     return Option.some(delay)
   })
 
-interface Prepared<R> {
-  readonly row: ClaimedRow
-  readonly run: Effect.Effect<void, unknown, R>
+// --- configuration ------------------------------------------------------------------------------
+
+const settings = Effect.all({
+  claimSize: Config.Int("TESSERA_DISPATCH_CLAIM_SIZE").pipe(Config.withDefault(16)),
+  concurrency: Config.Int("TESSERA_DISPATCH_CONCURRENCY").pipe(Config.withDefault(4)),
+  lease: Config.Duration("TESSERA_DISPATCH_LEASE").pipe(Config.withDefault(Duration.seconds(30))),
+  handlerTimeout: Config.option(Config.Duration("TESSERA_DISPATCH_HANDLER_TIMEOUT")),
+  poll: Config.Duration("TESSERA_DISPATCH_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(1))),
+  maxAbandoned: Config.Int("TESSERA_DISPATCH_MAX_ABANDONED").pipe(Config.withDefault(5))
+})
+
+/** What the worker needs from the pool's settings; see `pool`. */
+export interface PoolSettings {
+  /** Connections in the workers' pool (`TESSERA_DISPATCH_POOL_SIZE`, 10). */
+  readonly size: number
+  /** `statement_timeout` of worker connections (`TESSERA_DISPATCH_STATEMENT_TIMEOUT`, 10 s). */
+  readonly statementTimeout: Duration.Duration
+  /** `lock_timeout` (`TESSERA_DISPATCH_LOCK_TIMEOUT`, 5 s). */
+  readonly lockTimeout: Duration.Duration
+  /** `idle_in_transaction_session_timeout` (`TESSERA_DISPATCH_IDLE_IN_TRANSACTION_TIMEOUT`, 15 s). */
+  readonly idleInTransactionTimeout: Duration.Duration
 }
 
-/** Runs one consumer until the scope closes. Fails at start if the consumer does not fit the registry. */
+export const poolSettings: Effect.Effect<PoolSettings, Config.ConfigError> = Effect.all({
+  size: Config.Int("TESSERA_DISPATCH_POOL_SIZE").pipe(Config.withDefault(10)),
+  statementTimeout: Config.Duration("TESSERA_DISPATCH_STATEMENT_TIMEOUT").pipe(
+    Config.withDefault(Duration.seconds(10))
+  ),
+  lockTimeout: Config.Duration("TESSERA_DISPATCH_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
+  idleInTransactionTimeout: Config.Duration("TESSERA_DISPATCH_IDLE_IN_TRANSACTION_TIMEOUT").pipe(
+    Config.withDefault(Duration.seconds(15))
+  )
+})
+
+const millis = (duration: Duration.Duration) => `${Math.max(1, Math.round(Duration.toMillis(duration)))}ms`
+
 /**
- * Registers the consumer's subscriptions. A new subscription starts with every event of its type
- * already published: the consumer's domain is a registered consumer of it, so it is owed those
- * events even if its process never ran before (a producer may well start first). Delivery rows
- * are otherwise written by the publishing transaction, so the backfill must not race a publish:
- * `SHARE` on the events table waits for the publishing transactions in flight to commit and holds
- * new ones back until the subscription is committed, so every event is either backfilled here or
- * sees the subscription when it is published — never neither. Existing subscriptions take no lock.
+ * The workers' own pool: a `PgClient` (and `SqlClient`) to the same database as the process's
+ * pool, sized by `TESSERA_DISPATCH_POOL_SIZE`, whose connections carry `statement_timeout`,
+ * `lock_timeout` and `idle_in_transaction_session_timeout` (nothing sets them by default, and a
+ * handler stuck in a transaction would otherwise hold its row locks forever). Provide it to the
+ * workers layer *and* the services its handlers use, so the handlers' statements run in the
+ * delivery's transaction on this pool, and event load cannot starve the HTTP side's pool:
+ *
+ *     LearningApp.workers().pipe(Layer.provide(Worker.pool))
+ *
+ * It reads the URL and credentials from the `PgClient` it is given. Define it once (it is).
  */
-const subscribe = (sql: SqlClient.SqlClient, consumer: string, eventTypes: ReadonlyArray<string>) => {
-  const types = `{${eventTypes.map((type) => JSON.stringify(type)).join(",")}}`
-  return sql
-    .withTransaction(
-      Effect.gen(function* () {
-        const missing = yield* sql`
-          SELECT t FROM unnest(${types}::text[]) AS t
-          WHERE NOT EXISTS (SELECT 1 FROM dispatch.subscriptions s WHERE s.event_type = t AND s.consumer = ${consumer})`
-        if (missing.length === 0) return 0
-        yield* sql`LOCK TABLE dispatch.events IN SHARE MODE`
-        const added = yield* sql<{ readonly event_type: string }>`
-          INSERT INTO dispatch.subscriptions (event_type, consumer)
-          SELECT t, ${consumer} FROM unnest(${types}::text[]) AS t
-          ON CONFLICT DO NOTHING
-          RETURNING event_type`
-        if (added.length === 0) return 0
-        const backfilled = yield* sql`
-          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-          SELECT ${consumer}, e.position, e.subject_type || ':' || e.subject_id
-          FROM dispatch.events e
-          WHERE e.event_type = ANY(${`{${added.map((row) => JSON.stringify(row.event_type)).join(",")}}`}::text[])
-            AND NOT EXISTS (SELECT 1 FROM dispatch.inbox i WHERE i.consumer = ${consumer} AND i.event_id = e.event_id)
-          ORDER BY e.position
-          ON CONFLICT DO NOTHING
-          RETURNING position`
-        return backfilled.length
-      })
-    )
-    .pipe(
-      Effect.tap((backfilled) =>
-        backfilled === 0
-          ? Effect.void
-          : Effect.logInfo(`${consumer}: new subscription, ${backfilled} earlier event(s) to deliver`)
+export const pool: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError, PgClient.PgClient> =
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const base = yield* PgClient.PgClient
+      const options = yield* poolSettings.pipe(Effect.orDie)
+      return poolLayer(base.config, options)
+    })
+  )
+
+/** A worker pool to the database `config` points at, with `options`. */
+export const poolLayer = (config: PgClient.PgClientConfig, options: PoolSettings) =>
+  PgClient.layer({
+    ...config,
+    maxConnections: options.size,
+    applicationName: "tessera-dispatch",
+    startupParameters: {
+      ...config.startupParameters,
+      statement_timeout: millis(options.statementTimeout),
+      lock_timeout: millis(options.lockTimeout),
+      idle_in_transaction_session_timeout: millis(options.idleInTransactionTimeout)
+    }
+  })
+
+// --- subscriptions and backfill -----------------------------------------------------------------
+
+/**
+ * Registers the consumer's subscriptions and backfills new ones with every earlier event of their
+ * types still stored (a producer may well have run first; what retention removed is gone).
+ *
+ * Delivery rows are otherwise written by the publishing transaction, so the registration must not
+ * race a publish: it takes `SHARE` on the events table only to commit the subscription and fix
+ * the high-water mark (the last position taken), with a short `lock_timeout` (retried). `SHARE`
+ * waits for the publishes in flight, so every event up to the mark is committed, and every later
+ * one sees the subscription. The copy then runs outside any table lock, in batches of positions
+ * read through `events_type_position`, each batch committing its progress: it is resumable by any
+ * process of the consumer and idempotent (existing deliveries, handled events in the inbox and
+ * dead letters are skipped). Claims start only once the copy is done, so a subject's older
+ * events are never overtaken by newer ones.
+ */
+const subscribe = (
+  sql: SqlClient.SqlClient,
+  consumer: string,
+  eventTypes: ReadonlyArray<string>,
+  batch: number
+): Effect.Effect<number, SqlError.SqlError> =>
+  Effect.gen(function* () {
+    const types = textArray(eventTypes)
+    yield* sql
+      .withTransaction(
+        Effect.gen(function* () {
+          const missing = yield* sql`
+            SELECT t FROM unnest(${types}::text[]) AS t
+            WHERE NOT EXISTS (SELECT 1 FROM dispatch.subscriptions s WHERE s.event_type = t AND s.consumer = ${consumer})`
+          if (missing.length === 0) return
+          yield* sql`SELECT set_config('lock_timeout', '200ms', true)`
+          yield* sql`LOCK TABLE dispatch.events IN SHARE MODE`
+          yield* sql`
+            INSERT INTO dispatch.subscriptions (event_type, consumer, backfill_to, backfilled_through)
+            SELECT t, ${consumer}, COALESCE((SELECT max(position) FROM dispatch.events), 0), 0
+            FROM unnest(${types}::text[]) AS t
+            ON CONFLICT DO NOTHING`
+        })
       )
-    )
-}
+      .pipe(
+        Effect.retry({
+          while: (error) => error.reason._tag === "LockTimeoutError",
+          schedule: Schedule.exponential("50 millis").pipe(Schedule.jittered, Schedule.upTo({ times: 30 }))
+        })
+      )
+    let copied = 0
+    for (;;) {
+      const pending = yield* sql`
+        SELECT event_type, backfill_to, backfilled_through FROM dispatch.subscriptions
+        WHERE consumer = ${consumer} AND event_type = ANY(${types}::text[]) AND backfilled_through < backfill_to
+        ORDER BY event_type`.pipe(Effect.flatMap(decodeSubscriptions), Effect.orDie)
+      const next = pending[0]
+      if (next === undefined) break
+      const upTo =
+        next.backfilled_through + BigInt(batch) < next.backfill_to
+          ? next.backfilled_through + BigInt(batch)
+          : next.backfill_to
+      const rows = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const inserted = yield* sql`
+            INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+            SELECT ${consumer}, e.position, e.subject_type || ':' || e.subject_id
+            FROM dispatch.events e
+            WHERE e.event_type = ${next.event_type} AND e.position > ${next.backfilled_through} AND e.position <= ${upTo}
+              AND NOT EXISTS (SELECT 1 FROM dispatch.inbox i WHERE i.consumer = ${consumer} AND i.event_id = e.event_id)
+              AND NOT EXISTS (SELECT 1 FROM dispatch.dead_letters x WHERE x.consumer = ${consumer} AND x.position = e.position)
+            ORDER BY e.position
+            ON CONFLICT DO NOTHING
+            RETURNING position`
+          yield* sql`
+            UPDATE dispatch.subscriptions SET backfilled_through = GREATEST(backfilled_through, ${upTo})
+            WHERE consumer = ${consumer} AND event_type = ${next.event_type}`
+          return inserted.length
+        })
+      )
+      copied += rows
+    }
+    if (copied > 0) yield* Effect.logInfo(`${consumer}: new subscription, ${copied} earlier event(s) to deliver`)
+    return copied
+  })
+
+// --- running a consumer -------------------------------------------------------------------------
+
+const isConnectionLoss = (cause: Cause.Cause<unknown>) =>
+  Option.exists(
+    Cause.findErrorOption(cause),
+    (error) => SqlError.isSqlError(error) && error.reason._tag === "ConnectionError"
+  )
+
+const isStatementTimeout = (cause: Cause.Cause<unknown>) =>
+  Option.exists(
+    Cause.findErrorOption(cause),
+    (error) => SqlError.isSqlError(error) && error.reason._tag === "StatementTimeoutError"
+  )
 
 export const run = <R>(
   consumer: Consumer.Consumer<R>,
@@ -231,87 +372,126 @@ export const run = <R>(
     if (problems.length > 0) {
       return yield* new WorkerStartError({ consumer: consumer.name, message: problems.join("; ") })
     }
-    const config = yield* Effect.all({
-      claimSize: Config.Int("TESSERA_DISPATCH_CLAIM_SIZE").pipe(Config.withDefault(256)),
-      concurrency: Config.Int("TESSERA_DISPATCH_CONCURRENCY").pipe(Config.withDefault(4)),
-      lease: Config.Duration("TESSERA_DISPATCH_LEASE").pipe(Config.withDefault(Duration.seconds(30))),
-      poll: Config.Duration("TESSERA_DISPATCH_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(1)))
-    }).pipe(
+    const config = yield* settings.pipe(
       Effect.mapError(
         (cause) => new WorkerStartError({ consumer: consumer.name, message: `bad dispatch config: ${cause}`, cause })
       )
     )
+    const name = consumer.name
     const claimSize = Math.max(1, options.claimSize ?? config.claimSize)
-    const maxAbandoned = Math.max(1, options.maxAbandoned ?? 5)
+    const maxAbandoned = Math.max(1, options.maxAbandoned ?? config.maxAbandoned)
     const concurrency = Math.max(1, options.concurrency ?? config.concurrency)
-    const transactionSize = Math.max(1, options.transactionSize ?? 16)
-    const loops = Math.max(1, options.loops ?? 2)
     const lease = Duration.fromInputUnsafe(options.leaseDuration ?? config.lease)
     const leaseMillis = Duration.toMillis(lease)
+    const handlerTimeout = Duration.fromInputUnsafe(
+      options.handlerTimeout ?? Option.getOrElse(config.handlerTimeout, () => Duration.millis(leaseMillis / 3))
+    )
+    const handlerTimeoutMillis = Duration.toMillis(handlerTimeout)
+    // A lane starts an event only if its lease still covers a whole handler timeout plus this.
+    const margin = Math.min(1000, leaseMillis / 10)
+    if (handlerTimeoutMillis + margin > leaseMillis) {
+      return yield* new WorkerStartError({
+        consumer: name,
+        message: `the handler timeout (${Duration.format(handlerTimeout)}) must be shorter than the lease (${Duration.format(lease)}) by ${margin} ms`
+      })
+    }
     const pollInterval = Duration.fromInputUnsafe(options.pollInterval ?? config.poll)
-    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? lease)
+    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? handlerTimeout)
+    const backfillBatch = Math.max(1, options.backfillBatch ?? 10_000)
+    const strict = consumer.order === "strict"
     const hooks = options.hooks ?? {}
-    const name = consumer.name
 
     const pg = yield* PgClient.PgClient
     const sql: SqlClient.SqlClient = pg
     const services = yield* Effect.context<R>()
     const handlers = new Map(consumer.handlers.map((handler) => [handler.definition.type, handler]))
 
-    yield* subscribe(sql, name, [...handlers.keys()])
+    yield* subscribe(sql, name, [...handlers.keys()], backfillBatch)
 
     const stopping = yield* Ref.make(false)
-    const wake = yield* Queue.dropping<void>(1)
+    const wakes = yield* Effect.forEach(Array.from({ length: concurrency }), () => Queue.dropping<void>(1))
+    const wakeAll = Effect.forEach(wakes, (wake) => Queue.offer(wake, undefined), { discard: true })
 
     // --- claiming -------------------------------------------------------------------------
 
-    // One round trip: see `dispatch.claim` in DispatchMigrations (advisory lock, fresh snapshot,
-    // asynchronous commit, oldest claimable rows of subjects with nothing in flight).
+    // One round trip: see `dispatch.claim_group` in DispatchMigrations (sweep of expired leases,
+    // then the oldest heads of subjects, SKIP LOCKED, asynchronous commit).
     const claim =
-      sql`SELECT c.delivery_position AS position, c.* FROM dispatch.claim(${name}, ${claimSize}, ${leaseMillis}, ${maxAbandoned}) c`.pipe(
+      sql`SELECT c.delivery_position AS position, c.* FROM dispatch.claim_group(${name}, ${claimSize}, ${leaseMillis}, ${maxAbandoned}, ${strict}) c`.pipe(
         Effect.flatMap(decodeClaimed),
         Effect.orDie
       )
 
     // --- settling rows ----------------------------------------------------------------------
 
-    /** Gives leases back without counting an attempt (rows not started, or skipped for order). */
+    /**
+     * Gives leases back without counting anything (rows not started, or whose handling the
+     * database interrupted). Retried until it goes through or the lease is over: a lease left
+     * to expire would count as abandoned.
+     */
     const release = (rows: ReadonlyArray<ClaimedRow>) =>
       rows.length === 0
         ? Effect.void
         : sql`
             UPDATE dispatch.deliveries d
-            SET leased_until = NULL, lease_token = NULL, attempts = GREATEST(d.attempts - 1, 0)
+            SET leased_until = NULL, lease_token = NULL
             FROM unnest(${bigintArray(rows.map((r) => r.position))}::bigint[], ${bigintArray(rows.map((r) => r.lease_token))}::bigint[]) AS a(position, token)
             WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token`.pipe(
             Effect.asVoid,
+            Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: lease }))),
             Effect.catch((error) => Effect.logWarning(`${name}: releasing ${rows.length} lease(s) failed`, error))
           )
 
-    const deadLetter = (row: ClaimedRow, reason: string, error: string) =>
-      sql`
-        WITH moved AS (
-          DELETE FROM dispatch.deliveries
-          WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
-          RETURNING consumer, position, subject_key, attempts
-        )
-        INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts)
-        SELECT consumer, position, subject_key, ${reason}, ${error}, attempts FROM moved`.pipe(
+    const deadLetter = (
+      row: ClaimedRow,
+      reason: string,
+      error: string,
+      counts: { readonly failures: number; readonly abandoned: number }
+    ) => {
+      // strict: the row stays (dead) and blocks its subject; skip: it leaves the deliveries.
+      const moved = strict
+        ? sql`
+            UPDATE dispatch.deliveries SET dead = true, leased_until = NULL, lease_token = NULL,
+              failures = ${counts.failures}, last_error = ${error}
+            WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
+            RETURNING consumer, position, subject_key`
+        : sql`
+            DELETE FROM dispatch.deliveries
+            WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
+            RETURNING consumer, position, subject_key`
+      return sql`
+        WITH moved AS (${moved})
+        INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts, failures, abandoned)
+        SELECT consumer, position, subject_key, ${reason}, ${error}, ${counts.failures + counts.abandoned},
+          ${counts.failures}, ${counts.abandoned}
+        FROM moved
+        ON CONFLICT (consumer, position) DO UPDATE
+          SET reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
+            failures = excluded.failures, abandoned = excluded.abandoned, status = 'dead', dead_at = now(),
+            discarded_at = NULL, discard_reason = NULL`.pipe(
         Effect.tap(() =>
           Effect.logWarning(`${name}: ${row.event_type}@${row.event_version} ${row.event_id} → dead letter (${reason})`)
         ),
         Effect.asVoid,
         Effect.catch((cause) => Effect.logError(`${name}: moving ${row.event_id} to the dead letters failed`, cause))
       )
+    }
 
     const retryLater = (row: ClaimedRow, failure: HandlerFailed) =>
       Effect.gen(function* () {
-        if (failure.rejected) return yield* deadLetter(row, "Rejected", failure.message)
-        const delay = yield* retryDelay(consumer.retry, row.attempts, failure)
-        if (Option.isNone(delay)) return yield* deadLetter(row, "Exhausted", failure.message)
+        const failures = row.failures + 1
+        const counts = { failures, abandoned: row.abandoned }
+        if (failure.rejected) return yield* deadLetter(row, "Rejected", failure.message, counts)
+        const delay = yield* retryDelay(consumer.retry, failures, failure)
+        if (Option.isNone(delay)) {
+          const story = `failed ${failures} time(s)${row.abandoned > 0 ? ` (and its lease expired ${row.abandoned} time(s) while it was being handled)` : ""}; last error: ${failure.message}`
+          return yield* failure.timedOut
+            ? deadLetter(row, "TimedOut", `timed out: ${story}`, counts)
+            : deadLetter(row, "Exhausted", story, counts)
+        }
         yield* sql`
           UPDATE dispatch.deliveries
-          SET leased_until = NULL, lease_token = NULL, last_error = ${failure.message},
+          SET leased_until = NULL, lease_token = NULL, failures = ${failures}, last_error = ${failure.message},
               available_at = now() + ${Duration.toMillis(delay.value)} * interval '1 millisecond'
           WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}`.pipe(
           Effect.catch((cause) => Effect.logError(`${name}: scheduling the retry of ${row.event_id} failed`, cause))
@@ -320,193 +500,153 @@ export const run = <R>(
 
     // --- handling -----------------------------------------------------------------------------
 
-    const runHandler = (prepared: Prepared<R>) =>
-      prepared.run.pipe(
+    const runHandler = (
+      row: ClaimedRow,
+      run: Effect.Effect<void, unknown, R>
+    ): Effect.Effect<void, HandlerFailed | Unavailable> =>
+      run.pipe(
         Effect.provideContext(services),
         Effect.exit,
-        Effect.flatMap((exit) => {
+        Effect.flatMap((exit): Effect.Effect<void, HandlerFailed | Unavailable> => {
           if (Exit.isSuccess(exit)) return Effect.void
           if (Cause.hasInterruptsOnly(exit.cause)) return Effect.interrupt
+          if (isConnectionLoss(exit.cause)) return Effect.fail(new Unavailable({ cause: exit.cause }))
           const rejected = Cause.findErrorOption(exit.cause).pipe(
             Option.filter((error) => error instanceof Consumer.Rejected),
             Option.isSome
           )
           return Effect.fail(
-            new HandlerFailed({ position: prepared.row.position, rejected, message: Cause.pretty(exit.cause) })
+            new HandlerFailed({
+              position: row.position,
+              rejected,
+              timedOut: isStatementTimeout(exit.cause),
+              message: Cause.pretty(exit.cause)
+            })
           )
         })
       )
 
-    /** One transaction: fence + inbox + ack first, then the handlers of the fresh rows, in order. */
-    const handleGroup = (group: ReadonlyArray<Prepared<R>>) =>
+    /** One event, one transaction: fence + ack + inbox first, then the handler; with a timeout. */
+    const handleOne = (row: ClaimedRow, run: Effect.Effect<void, unknown, R>) =>
       sql
         .withTransaction(
           Effect.gen(function* () {
-            const held = yield* sql`
+            const [held] = yield* sql`
               WITH acked AS (
-                DELETE FROM dispatch.deliveries d
-                USING unnest(${bigintArray(group.map((p) => p.row.position))}::bigint[], ${bigintArray(group.map((p) => p.row.lease_token))}::bigint[]) AS a(position, token)
-                WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token
-                RETURNING d.position
-              ),
-              ids AS (
-                SELECT * FROM unnest(${bigintArray(group.map((p) => p.row.position))}::bigint[], ${`{${group.map((p) => p.row.event_id).join(",")}}`}::uuid[]) AS i(position, event_id)
+                DELETE FROM dispatch.deliveries
+                WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
+                RETURNING position
               ),
               fresh AS (
                 INSERT INTO dispatch.inbox (consumer, event_id)
-                SELECT ${name}, ids.event_id FROM acked JOIN ids ON ids.position = acked.position
+                SELECT ${name}, ${row.event_id}::uuid FROM acked
                 ON CONFLICT DO NOTHING
                 RETURNING event_id
               )
-              SELECT acked.position, (fresh.event_id IS NOT NULL) AS fresh
-              FROM acked JOIN ids ON ids.position = acked.position
-              LEFT JOIN fresh ON fresh.event_id = ids.event_id`.pipe(Effect.flatMap(decodeHeld), Effect.orDie)
-            if (held.length !== group.length) {
-              const mine = new Set(held.map((h) => h.position))
-              return yield* new LeaseLost({
-                positions: group.map((p) => p.row.position).filter((position) => !mine.has(position))
-              })
-            }
-            const fresh = new Set(held.filter((h) => h.fresh).map((h) => h.position))
-            for (const prepared of group) {
-              if (fresh.has(prepared.row.position)) yield* runHandler(prepared)
-            }
+              SELECT (SELECT count(*) FROM acked)::int AS held, (SELECT count(*) FROM fresh)::int AS fresh`.pipe(
+              Effect.flatMap(decodeHeld),
+              Effect.mapError((cause) => new Unavailable({ cause }))
+            )
+            if (held === undefined || held.held === 0) return yield* new LeaseLost({ position: row.position })
+            if (held.fresh === 1) yield* runHandler(row, run)
           })
         )
         .pipe(
-          Effect.tap(() =>
-            hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted(group.map((p) => p.row.position))
-          )
+          Effect.timeoutOrElse({
+            duration: handlerTimeout,
+            orElse: () =>
+              Effect.fail(
+                new HandlerFailed({
+                  position: row.position,
+                  rejected: false,
+                  timedOut: true,
+                  message: `the handler did not finish within ${Duration.format(handlerTimeout)} (interrupted, rolled back)`
+                })
+              )
+          }),
+          Effect.tap(() => (hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted([row.position])))
         )
 
-    /** Handles one lane's rows (whole subjects, in order) until done or stopping. */
-    const runLane = (rows: ReadonlyArray<ClaimedRow>) =>
+    /** Handles a lane's claimed rows in order; gives back what it will not start. */
+    const handleGroup = (rows: ReadonlyArray<ClaimedRow>, deadline: number) =>
       Effect.gen(function* () {
-        const skipped = new Set<string>()
-        const unstarted: Array<ClaimedRow> = []
-        let next = 0
-        while (next < rows.length) {
-          if (yield* Ref.get(stopping)) {
-            unstarted.push(...rows.slice(next))
-            break
+        for (let next = 0; next < rows.length; next++) {
+          const row = rows[next]
+          if (row === undefined) break
+          const now = yield* Clock.currentTimeMillis
+          if ((yield* Ref.get(stopping)) || deadline - now < handlerTimeoutMillis + margin) {
+            // Not enough lease left to cover a whole handler timeout: give the rest back.
+            return yield* release(rows.slice(next))
           }
-          const group: Array<Prepared<R>> = []
-          while (next < rows.length && group.length < transactionSize) {
-            const row = rows[next]
-            if (row === undefined) break
-            if (skipped.has(row.subject_key)) {
-              unstarted.push(row)
-              next++
-              continue
-            }
-            const handler = handlers.get(row.event_type)
-            const prepared =
-              handler === undefined
-                ? Effect.fail<Registry.DecodeFailure>({
-                    reason: "UnknownVersion",
-                    message: `${name} has no handler for ${row.event_type}`
-                  })
-                : handler.prepare(options.registry, toStored(row))
-            const decoded = yield* Effect.result(prepared)
-            if (decoded._tag === "Failure") {
-              if (group.length > 0) break // handle what we have first; this row comes next
-              yield* deadLetter(row, decoded.failure.reason, decoded.failure.message)
-              next++
-              continue
-            }
-            group.push({ row, run: decoded.success })
-            next++
-          }
-          if (group.length === 0) continue
-          const exit = yield* Effect.exit(handleGroup(group))
-          if (Exit.isSuccess(exit)) continue
-          const failure = Cause.findErrorOption(exit.cause)
-          if (Option.isSome(failure) && failure.value._tag === "HandlerFailed" && group.length > 1) {
-            // Replay the group one event per transaction, so only the failing one is retried.
-            for (const prepared of group) {
-              if (skipped.has(prepared.row.subject_key)) {
-                unstarted.push(prepared.row)
-                continue
-              }
-              const single = yield* Effect.exit(handleGroup([prepared]))
-              if (Exit.isSuccess(single)) continue
-              skipped.add(prepared.row.subject_key)
-              const error = Cause.findErrorOption(single.cause)
-              if (Option.isSome(error) && error.value._tag === "HandlerFailed") {
-                yield* retryLater(prepared.row, error.value)
-              } else {
-                yield* logGroupFailure(single.cause)
-                unstarted.push(prepared.row)
-              }
-            }
+          const handler = handlers.get(row.event_type)
+          const prepared =
+            handler === undefined
+              ? Effect.fail<Registry.DecodeFailure>({
+                  reason: "UnknownVersion",
+                  message: `${name} has no handler for ${row.event_type}`
+                })
+              : handler.prepare(options.registry, toStored(row))
+          const decoded = yield* Effect.result(prepared)
+          if (decoded._tag === "Failure") {
+            yield* deadLetter(row, decoded.failure.reason, decoded.failure.message, {
+              failures: row.failures + 1,
+              abandoned: row.abandoned
+            })
             continue
           }
-          for (const prepared of group) skipped.add(prepared.row.subject_key)
+          const exit = yield* Effect.exit(handleOne(row, decoded.success))
+          if (Exit.isSuccess(exit)) continue
+          if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+          const failure = Cause.findErrorOption(exit.cause)
           if (Option.isSome(failure) && failure.value._tag === "HandlerFailed") {
-            const [only] = group
-            if (only !== undefined) yield* retryLater(only.row, failure.value)
+            yield* retryLater(row, failure.value)
+          } else if (Option.isSome(failure) && failure.value._tag === "LeaseLost") {
+            yield* Effect.logWarning(`${name}: the lease on ${row.event_id} was taken over; leaving it to its holder`)
           } else {
-            // Lease lost or the database failed: give back what we still hold; others retry.
-            yield* logGroupFailure(exit.cause)
-            unstarted.push(...group.map((p) => p.row))
+            // The database failed under us (restart, lost connection): nothing was handled, and
+            // it is no attempt of the handler; give this row and the rest back.
+            yield* Effect.logWarning(
+              `${name}: a handler transaction did not commit; its event will be delivered again`,
+              exit.cause
+            )
+            return yield* release(rows.slice(next))
           }
         }
-        yield* release(unstarted)
       })
 
-    const logGroupFailure = (cause: Cause.Cause<unknown>) =>
-      Effect.logWarning(`${name}: a handler transaction did not commit; its events will be delivered again`, cause)
+    // --- the lanes ----------------------------------------------------------------------------
 
-    const processBatch = (rows: ReadonlyArray<ClaimedRow>) => {
-      const bySubject = new Map<string, Array<ClaimedRow>>()
-      for (const row of rows) {
-        const list = bySubject.get(row.subject_key)
-        if (list === undefined) bySubject.set(row.subject_key, [row])
-        else list.push(row)
-      }
-      // No more lanes than transactions' worth of rows: at low load one transaction carries them all.
-      const laneCount = Math.min(concurrency, bySubject.size, Math.ceil(rows.length / transactionSize))
-      const lanes: Array<Array<ClaimedRow>> = Array.from({ length: laneCount }, () => [])
-      let index = 0
-      for (const subjectRows of bySubject.values()) {
-        lanes[index % lanes.length]?.push(...subjectRows)
-        index++
-      }
-      return Effect.forEach(lanes, runLane, { concurrency: "unbounded", discard: true })
-    }
-
-    // --- the loop -----------------------------------------------------------------------------
-
-    const waitForWork = Queue.take(wake).pipe(Effect.timeoutOption(pollInterval), Effect.asVoid)
-
-    const loop = Effect.gen(function* () {
-      while (!(yield* Ref.get(stopping))) {
-        const claimed = yield* claim.pipe(
-          Effect.catchCause((cause) =>
-            Cause.hasInterruptsOnly(cause)
-              ? Effect.interrupt
-              : Effect.logError(`${name}: claiming failed; retrying after the poll interval`, cause).pipe(
-                  Effect.andThen(Effect.sleep(pollInterval)),
-                  Effect.as([])
-                )
+    const lane = (wake: Queue.Queue<void>) =>
+      Effect.gen(function* () {
+        while (!(yield* Ref.get(stopping))) {
+          // The lease is counted from before the claim is sent: a conservative deadline.
+          const deadline = (yield* Clock.currentTimeMillis) + leaseMillis
+          const claimed = yield* claim.pipe(
+            Effect.catchCause((cause) =>
+              Cause.hasInterruptsOnly(cause)
+                ? Effect.interrupt
+                : Effect.logError(`${name}: claiming failed; retrying after the poll interval`, cause).pipe(
+                    Effect.andThen(Effect.sleep(pollInterval)),
+                    Effect.as([])
+                  )
+            )
           )
-        )
-        if (claimed.length === 0) {
-          yield* waitForWork
-          continue
+          if (claimed.length === 0) {
+            yield* Queue.take(wake).pipe(Effect.timeoutOption(pollInterval), Effect.asVoid)
+            continue
+          }
+          if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(claimed.length)
+          yield* handleGroup(claimed, deadline)
         }
-        if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(claimed.length)
-        yield* processBatch(claimed)
-      }
-    })
+      })
 
     const listener = Effect.scoped(
       Effect.gen(function* () {
         const notifications = yield* pg.listen(CHANNEL)
-        yield* Queue.offer(wake, undefined) // catch up on anything published while not listening
+        yield* wakeAll // catch up on anything published while not listening
         for (;;) {
           const notification = yield* Queue.take(notifications)
-          if (notification.payload === name) yield* Queue.offer(wake, undefined)
+          if (notification.payload === name) yield* wakeAll
         }
       })
     ).pipe(
@@ -520,30 +660,26 @@ export const run = <R>(
     )
 
     yield* Effect.forkScoped(listener)
-    // Several loops per consumer: one claims while another's lanes are still handling (claims
-    // are serialised by the advisory lock, and subjects in flight are excluded by their leases).
-    const loopFiber = yield* Effect.forkScoped(
-      Effect.all(
-        Array.from({ length: loops }, () => loop),
-        { concurrency: "unbounded", discard: true }
-      )
-    )
+    const lanes = yield* Effect.forkScoped(Effect.forEach(wakes, lane, { concurrency: "unbounded", discard: true }))
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         yield* Ref.set(stopping, true)
-        yield* Queue.offer(wake, undefined)
-        const finished = yield* Fiber.await(loopFiber).pipe(Effect.timeoutOption(shutdownTimeout))
+        yield* wakeAll
+        const finished = yield* Fiber.await(lanes).pipe(Effect.timeoutOption(shutdownTimeout))
         if (Option.isNone(finished)) {
           yield* Effect.logWarning(
             `${name}: handlers still running after ${Duration.format(shutdownTimeout)}; their leases will expire`
           )
-          yield* Fiber.interrupt(loopFiber)
+          yield* Fiber.interrupt(lanes)
         }
       })
     )
   })
 
-/** Runs the consumers for the layer's lifetime (all in this process, each with its own loop). */
+/**
+ * Runs the consumers for the layer's lifetime (all in this process, each with its own lanes), on
+ * the `PgClient` it is given: provide `pool` for the workers' own pool with timeouts.
+ */
 export const layer = <R>(
   consumers: ReadonlyArray<Consumer.Consumer<R>>,
   options: Options

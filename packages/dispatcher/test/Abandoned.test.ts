@@ -25,10 +25,11 @@ layer(testLayer(), { excludeTestServices: true })("abandoned deliveries", (it) =
         // Register the subscription, then stop: the consumer's process is "down".
         yield* Effect.scoped(Worker.run(billing(), fast))
         yield* sink.publish([placed("poison", 1), placed("survivor", 1)], context)
-        // As after three claims whose process died mid-handler: leases expired, no outcome recorded.
+        // As after claims whose process died mid-handler (poison: two before, and this third one;
+        // survivor: one before): leases expired, no outcome recorded.
         yield* sql`
-        UPDATE dispatch.deliveries d SET attempts = CASE WHEN e.payload->>'orderId' = 'poison' THEN 3 ELSE 2 END,
-          leased_until = now() - interval '1 second', lease_token = 1
+        UPDATE dispatch.deliveries d SET abandoned = CASE WHEN e.payload->>'orderId' = 'poison' THEN 2 ELSE 1 END,
+          leased_until = now() - interval '1 second', lease_token = d.position
         FROM dispatch.events e WHERE e.position = d.position AND d.consumer = 'billing.recordOrders'`
 
         yield* Effect.scoped(
@@ -44,8 +45,10 @@ layer(testLayer(), { excludeTestServices: true })("abandoned deliveries", (it) =
         assert.strictEqual(yield* effectsOf("poison"), 0, "the abandoned event was not handled again")
         const dead = yield* admin.deadLetters({ consumer: "billing.recordOrders" })
         assert.strictEqual(dead.length, 1)
-        assert.strictEqual(dead[0]?.reason, "abandoned")
-        assert.match(dead[0]?.error ?? "", /crashed or hung/)
+        assert.strictEqual(dead[0]?.reason, "Abandoned")
+        assert.strictEqual(dead[0]?.abandoned, 3)
+        assert.strictEqual(dead[0]?.failures, 0)
+        assert.match(dead[0]?.error ?? "", /lease expired 3 time\(s\) while it was being handled/)
         assert.strictEqual(yield* count("SELECT 1 FROM dispatch.deliveries WHERE consumer = 'billing.recordOrders'"), 0)
 
         // Once the handler is fixed, the operator replays it.

@@ -51,7 +51,7 @@ layer(testLayer(), { excludeTestServices: true })("CLI", (it) => {
       assert.include(replayed.stdout, "replayed 1 dead letter(s) of billing.cli")
       assert.strictEqual(yield* count("SELECT 1 FROM dispatch.dead_letters"), 0)
       assert.strictEqual(
-        yield* count("SELECT 1 FROM dispatch.deliveries WHERE consumer = 'billing.cli' AND attempts = 0"),
+        yield* count("SELECT 1 FROM dispatch.deliveries WHERE consumer = 'billing.cli' AND failures = 0"),
         1
       )
 

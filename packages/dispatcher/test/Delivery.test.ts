@@ -270,7 +270,9 @@ layer(testLayer(), { excludeTestServices: true })("wake-up, lag and shutdown", (
         pending: 0,
         oldestAgeMillis: 0,
         retrying: 0,
-        deadLetters: 0
+        inFlight: 0,
+        deadLetters: 0,
+        blockedSubjects: 0
       })
     })
   )
@@ -306,7 +308,7 @@ layer(testLayer(), { excludeTestServices: true })("wake-up, lag and shutdown", (
       assert.isAtLeast(done, 1, "the in-flight handler committed before shutdown returned")
       assert.strictEqual(
         yield* count(
-          "SELECT 1 FROM dispatch.deliveries WHERE consumer = 'shipping.slow' AND subject_key LIKE '%:shutdown' AND leased_until IS NULL AND attempts = 0"
+          "SELECT 1 FROM dispatch.deliveries WHERE consumer = 'shipping.slow' AND subject_key LIKE '%:shutdown' AND leased_until IS NULL AND failures = 0"
         ),
         4 - done,
         "the rest are pending and unleased"
