@@ -4,10 +4,20 @@
  * context, so a publish through the same `SqlClient` joins it: the events commit or roll back
  * with the caller's state change.
  *
- * One statement per publish call, whatever the number of events: it inserts the events, one
- * delivery row per subscribed consumer, and a `pg_notify` per consumer (delivered at commit).
- * Before it, every event is checked against the registry (producer, lifecycle) and its payload
- * validated and encoded with the registered version's schema.
+ * One statement per publish call, whatever the number of events: it inserts the events and one
+ * delivery row per subscribed consumer. Before it, every event is checked against the registry
+ * (producer, lifecycle) and its payload validated and encoded with the registered version's schema.
+ *
+ * Wake-up (`TESSERA_DISPATCH_WAKEUP`):
+ * - `coalesced` (the default): after the caller's transaction commits, the consumers to wake are
+ *   handed to one background fiber per process that sends them in a single `pg_notify`
+ *   statement; whatever arrives while one is in flight goes in the next. A producer transaction
+ *   never takes the notify queue's global lock, and under load one NOTIFY serves many commits.
+ *   It is sent after the commit, so a worker it wakes sees the rows; it is lost only if the
+ *   process dies between the commit and the send, and polling covers that.
+ * - `in-transaction`: `pg_notify` in the publishing statement itself (delivered at commit).
+ *   PostgreSQL serialises committing transactions that notified (a global lock at commit): at
+ *   high commit rates it serialises producers. Kept to measure against (see the benchmark).
  */
 
 import * as Envelope from "@tessera/envelope/Envelope"
@@ -15,7 +25,7 @@ import { EventIds } from "@tessera/envelope/EventIds"
 import * as EmitSink from "@tessera/envelope/EventSink"
 import * as Payload from "@tessera/envelope/Payload"
 import * as Registry from "@tessera/envelope/Registry"
-import { Clock, Effect, Exit, Layer, Result, Schema } from "effect"
+import { Clock, Config, Effect, Exit, Layer, Queue, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { CHANNEL } from "./DispatchMigrations.ts"
 
@@ -41,11 +51,46 @@ interface Row {
   readonly payload: Schema.Json
 }
 
+export type WakeUp = "coalesced" | "in-transaction"
+
+export interface Options {
+  /** How workers are woken (default `TESSERA_DISPATCH_WAKEUP` or `coalesced`). */
+  readonly wakeUp?: WakeUp | undefined
+}
+
+/**
+ * Sends the wake-ups handed to it, coalesced: one `pg_notify` statement for everything that
+ * arrived since the last one was sent. Runs for the scope's lifetime.
+ */
+const coalescingNotifier = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    const pending = yield* Queue.unbounded<string>()
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.gen(function* () {
+          const consumers = [...new Set(yield* Queue.takeAll(pending))]
+          yield* sql`SELECT pg_notify(${CHANNEL}, c) FROM unnest(${`{${consumers.map((c) => JSON.stringify(c)).join(",")}}`}::text[]) AS c`.pipe(
+            // A lost wake-up only delays delivery until the workers' next poll.
+            Effect.catch((error) => Effect.logWarning("dispatch wake-up failed; workers will poll", error))
+          )
+        })
+      )
+    )
+    return (consumers: ReadonlyArray<string>) => Effect.asVoid(Queue.offerAll(pending, consumers))
+  })
+
 /** Builds the sink. Needs the SQL client (the caller's transaction joins through it) and ids. */
-export const make = (registry: Registry.Registry) =>
+export const make = (registry: Registry.Registry, options: Options = {}) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const ids = yield* EventIds
+    const wakeUp =
+      options.wakeUp ??
+      (yield* Config.Literals(["coalesced", "in-transaction"], "TESSERA_DISPATCH_WAKEUP").pipe(
+        Config.withDefault("coalesced" as const),
+        Effect.orDie
+      ))
+    const wake = wakeUp === "coalesced" ? yield* coalescingNotifier(sql) : undefined
 
     const prepare = (event: EmitSink.OutgoingEvent, context: EmitSink.EmitContext, now: Date) =>
       Effect.gen(function* () {
@@ -114,7 +159,7 @@ export const make = (registry: Registry.Registry) =>
         if (events.length === 0) return []
         const now = new Date(yield* Clock.currentTimeMillis)
         const rows = yield* Effect.forEach(events, (event) => prepare(event, context, now))
-        yield* sql`
+        const woken = yield* sql`
           WITH input AS (
             SELECT x.*, j.ordinality
             FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS j(value, ordinality),
@@ -140,7 +185,8 @@ export const make = (registry: Registry.Registry) =>
             FROM inserted i JOIN dispatch.subscriptions s ON s.event_type = i.event_type
             RETURNING consumer
           )
-          SELECT pg_notify(${CHANNEL}, c.consumer) FROM (SELECT DISTINCT consumer FROM delivered) c
+          SELECT ${wake === undefined ? sql`pg_notify(${CHANNEL}, c.consumer) IS NULL AS notified, ` : sql``}c.consumer
+          FROM (SELECT DISTINCT consumer FROM delivered) c
         `.pipe(
           Effect.mapError(
             (error) =>
@@ -153,6 +199,10 @@ export const make = (registry: Registry.Registry) =>
               })
           )
         )
+        if (wake !== undefined && woken.length > 0) {
+          const consumers = woken.map((row) => String(row.consumer))
+          yield* sql.afterCommit(wake(consumers))
+        }
         return rows.map((row) => row.event_id)
       })
 
@@ -160,5 +210,8 @@ export const make = (registry: Registry.Registry) =>
   })
 
 /** The outbox as the process's `EventSink`, with UUIDv7 ids from the platform's randomness. */
-export const layer = (registry: Registry.Registry): Layer.Layer<EmitSink.EventSink, never, SqlClient.SqlClient> =>
-  Layer.effect(EventSink, make(registry)).pipe(Layer.provide(EventIds.layer))
+export const layer = (
+  registry: Registry.Registry,
+  options: Options = {}
+): Layer.Layer<EmitSink.EventSink, never, SqlClient.SqlClient> =>
+  Layer.effect(EventSink, make(registry, options)).pipe(Layer.provide(EventIds.layer))
