@@ -1,12 +1,13 @@
 /**
- * The CRM as layers: its migrations, its services (repositories and ids) and its routes (the
- * fifteen contracts on the app's `HttpRouter`). A process mounts `migrations` before `routes`;
- * `apps/stack` merges these with the other apps' and the dispatcher's, `main.ts` serves them alone.
+ * The CRM as an `App`: its migrations, its services (repositories and ids), its routes (the
+ * fifteen contracts on the app's `HttpRouter`) and its demo data. `main.ts` serves it alone,
+ * `apps/stack` with the other apps; it consumes no events, so it has no workers.
  *
  * The routes need, from the process: `SqlClient`, `Auth` and an `EventSink` (the dispatcher's
  * outbox, or the contract kit's table sink in tests).
  */
-import * as ContractServer from "@tessera/contract-kit/ContractServer"
+import * as App from "@tessera/contract-server/App"
+import * as ContractServer from "@tessera/contract-server/ContractServer"
 import { events } from "@tessera/contracts/crm/Catalog"
 import * as Migrations from "@tessera/database/Migrations"
 import { Layer } from "effect"
@@ -22,6 +23,7 @@ import { ContactRepository } from "./repositories/ContactRepository.ts"
 import { DealRepository } from "./repositories/DealRepository.ts"
 import { PipelineRepository } from "./repositories/PipelineRepository.ts"
 import { TaskRepository } from "./repositories/TaskRepository.ts"
+import { seed } from "./seed.ts"
 
 export const DOMAIN = "crm"
 
@@ -66,3 +68,5 @@ export const routes = ContractServer.layer({
   openapiPath: "/crm/openapi.json",
   docsPath: "/crm/docs"
 }).pipe(Layer.provide(services))
+
+export const CrmApp = App.make({ domain: DOMAIN, name: "The CRM", port: 3001, migrations, routes, seed })

@@ -7,7 +7,8 @@
  * From the process they need: `SqlClient` (and `PgClient` for the workers), `Auth` for the routes,
  * and an `EventSink` (the dispatcher's outbox; the contract kit's table sink in some tests).
  */
-import * as ContractServer from "@tessera/contract-kit/ContractServer"
+import * as App from "@tessera/contract-server/App"
+import * as ContractServer from "@tessera/contract-server/ContractServer"
 import {
   OnboardingCompleted,
   OnboardingStarted,
@@ -26,6 +27,7 @@ import { Progression } from "./Progression.ts"
 import { LearnerEventRepository } from "./repositories/LearnerEventRepository.ts"
 import { ProgressRepository } from "./repositories/ProgressRepository.ts"
 import { TrackRepository } from "./repositories/TrackRepository.ts"
+import { seed } from "./seed.ts"
 
 export const DOMAIN = "learning"
 
@@ -65,3 +67,13 @@ export const consumers = [ProgressConsumer] as const
  */
 export const workers = (options: Partial<Worker.Options> = {}) =>
   Worker.layer(consumers, { registry, ...options }).pipe(Layer.provide(services))
+
+export const LearningApp = App.make({
+  domain: DOMAIN,
+  name: "The learning journey",
+  port: 3004,
+  migrations,
+  routes,
+  workers: workers(),
+  seed
+})

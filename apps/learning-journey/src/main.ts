@@ -4,19 +4,16 @@
  * (`DATABASE_URL`, or the embedded server). Any number of such processes, and the other apps' own,
  * can share one database: the dispatcher's deliveries are leased.
  */
-import * as AppProcess from "@tessera/contract-kit/AppProcess"
+import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
 import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
 import * as Outbox from "@tessera/dispatcher/Outbox"
-import { Layer } from "effect"
-import * as LearningApp from "./LearningApp.ts"
+import { LearningApp } from "./LearningApp.ts"
 
 AppProcess.main({
-  name: "The learning journey",
-  defaultPort: 3004,
-  apps: [LearningApp.DOMAIN],
-  migrations: Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations),
-  routes: LearningApp.routes,
-  workers: LearningApp.workers(),
+  name: LearningApp.name,
+  defaultPort: LearningApp.port,
+  apps: [LearningApp],
+  migrations: DispatchMigrations.layer,
   eventSink: Outbox.layer(registry)
 })

@@ -4,32 +4,21 @@
  * sent, and the answer must equal its output — except what the server generates (new ids, times
  * of now), which must have the right form.
  */
-import { NodeHttpServer } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
-import * as Auth from "@tessera/contract-kit/Auth"
 import type { AnyContract, Principal } from "@tessera/contract-kit/Contract"
-import * as ContractKitSchema from "@tessera/contract-kit/ContractKitSchema"
-import * as ContractServer from "@tessera/contract-kit/ContractServer"
-import * as TableEventSink from "@tessera/contract-kit/TableEventSink"
 import { catalog } from "@tessera/contracts/learning-journey/Catalog"
 import { Track } from "@tessera/contracts/learning-journey/Tracks"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import * as AppTest from "@tessera/test-kit/AppTest"
+import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import * as LearningApp from "../src/LearningApp.ts"
 import { Progression } from "../src/Progression.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 
-const auth = Auth.make(Redacted.make("learning-examples-secret-0123456789-abcdef"), "test")
+const auth = AppTest.auth
 
-const TestLayer = ContractServer.serve(LearningApp.routes).pipe(
-  Layer.provide([TableEventSink.layer, Layer.succeed(Auth.Auth, auth)]),
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provideMerge(
-    Layer.mergeAll(ContractKitSchema.layer, LearningApp.migrations).pipe(Layer.provideMerge(TestDatabase.layer()))
-  )
-)
+const TestLayer = AppTest.layer([LearningApp.LearningApp])
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 

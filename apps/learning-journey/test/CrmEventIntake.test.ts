@@ -4,8 +4,6 @@
  * events published with the delivered event as their cause, nothing twice.
  */
 import { assert, layer } from "@effect/vitest"
-import * as ContractKitSchema from "@tessera/contract-kit/ContractKitSchema"
-import * as TableEventSink from "@tessera/contract-kit/TableEventSink"
 import {
   ContactCreated,
   DealCreated,
@@ -14,6 +12,9 @@ import {
   PipelineCreated,
   TaskCompleted
 } from "@tessera/contracts/crm/Events"
+import { registry } from "@tessera/contracts/registry"
+import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
+import * as Outbox from "@tessera/dispatcher/Outbox"
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
 import { EventIds } from "@tessera/envelope/EventIds"
@@ -27,8 +28,8 @@ import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import * as LearningApp from "../src/LearningApp.ts"
 import { Progression } from "../src/Progression.ts"
 
-const TestLayer = Layer.mergeAll(LearningApp.services, TableEventSink.layer).pipe(
-  Layer.provideMerge(Layer.mergeAll(ContractKitSchema.layer, LearningApp.migrations)),
+const TestLayer = Layer.mergeAll(LearningApp.services, Outbox.layer(registry)).pipe(
+  Layer.provideMerge(Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations)),
   Layer.provideMerge(TestDatabase.layer())
 )
 
@@ -134,7 +135,7 @@ const handleAll = (all: ReadonlyArray<Delivery>) =>
 const emitted = Effect.flatMap(
   SqlClient.SqlClient,
   (sql) => sql<{ event_type: string; producer: string; causation_id: string | null; payload: unknown }>`
-    SELECT event_type, producer, causation_id, payload FROM contract_kit.emitted_events
+    SELECT event_type, producer, causation_id, payload FROM dispatch.events
     WHERE organization_id = 'org_crm' ORDER BY position`
 )
 

@@ -2,19 +2,14 @@
  * The five contracts through real HTTP and the derived client, on real Postgres: one test per
  * acceptance scenario (named by its key), the events each call emits, and tenancy.
  */
-import { NodeHttpServer } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
-import * as Auth from "@tessera/contract-kit/Auth"
 import type { Principal } from "@tessera/contract-kit/Contract"
 import * as ContractApi from "@tessera/contract-kit/ContractApi"
 import * as ContractClient from "@tessera/contract-kit/ContractClient"
-import * as ContractKitSchema from "@tessera/contract-kit/ContractKitSchema"
-import * as ContractServer from "@tessera/contract-kit/ContractServer"
-import * as TableEventSink from "@tessera/contract-kit/TableEventSink"
 import { catalog } from "@tessera/contracts/learning-journey/Catalog"
 import { TrackId } from "@tessera/contracts/learning-journey/Shared"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer, Redacted } from "effect"
+import * as AppTest from "@tessera/test-kit/AppTest"
+import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as BuiltInTracks from "../src/BuiltInTracks.ts"
@@ -22,17 +17,10 @@ import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import * as LearningApp from "../src/LearningApp.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 
-const auth = Auth.make(Redacted.make("learning-test-secret-0123456789-abcdefghij"), "test")
+const auth = AppTest.auth
 const LearningApi = ContractApi.make("learning", catalog)
 
-const database = Layer.mergeAll(ContractKitSchema.layer, LearningApp.migrations).pipe(
-  Layer.provideMerge(TestDatabase.layer())
-)
-const TestLayer = ContractServer.serve(LearningApp.routes).pipe(
-  Layer.provide([TableEventSink.layer, Layer.succeed(Auth.Auth, auth)]),
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provideMerge(database)
-)
+const TestLayer = AppTest.layer([LearningApp.LearningApp])
 
 const ada: Principal = { userId: "ada", organizationId: "org_a", roles: [] }
 const adminA: Principal = { userId: "root_a", organizationId: "org_a", roles: ["admin"] }
@@ -48,7 +36,7 @@ const emitted = (organizationId: string) =>
   Effect.flatMap(
     SqlClient.SqlClient,
     (sql) => sql<{ event_type: string; payload: { readonly [field: string]: unknown } }>`
-      SELECT event_type, payload FROM contract_kit.emitted_events
+      SELECT event_type, payload FROM dispatch.events
       WHERE organization_id = ${organizationId} ORDER BY position`
   )
 

@@ -7,10 +7,10 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import * as Path from "node:path"
 import { assert, layer } from "@effect/vitest"
-import * as Auth from "@tessera/contract-kit/Auth"
 import type { Principal } from "@tessera/contract-kit/Contract"
 import * as ContractApi from "@tessera/contract-kit/ContractApi"
 import * as ContractClient from "@tessera/contract-kit/ContractClient"
+import * as Auth from "@tessera/contract-server/Auth"
 import {
   ContactCreated,
   DealCreated,
@@ -34,7 +34,6 @@ import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 
 const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
-const seed = Path.join(import.meta.dirname, "..", "src", "seed.ts")
 const SECRET = "learning-process-test-secret-0123456789"
 const auth = Auth.make(Redacted.make(SECRET), "test")
 const LearningApi = ContractApi.make("learning", catalog)
@@ -106,38 +105,12 @@ const waitFor = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
     }
   })
 
-/** Runs the seed script to its end; yields its exit code. */
-const runSeed = (url: Redacted.Redacted<string>, organizations: ReadonlyArray<string>) =>
-  Effect.callback<number | null>((resume) => {
-    const child = spawn(process.execPath, [seed, ...organizations.flatMap((org) => ["--org", org])], {
-      env: { ...process.env, DATABASE_URL: Redacted.value(url) },
-      stdio: ["ignore", "ignore", "inherit"]
-    })
-    child.once("exit", (code) => resume(Effect.succeed(code)))
-  })
-
 const crmEvent = <D extends AnyEventDefinition>(definition: D, json: D["payload"]["Encoded"]) =>
   Effect.map(Payload.decode(definition, json), (payload): OutgoingEvent => ({ definition, payload }))
 
 const money = { amountMinor: 5000, currency: "EUR" }
 
 layer(TestLayer, { excludeTestServices: true })("the learning journey in its own process", (it) => {
-  it.effect("the seed installs the CRM first win into each organization once", () =>
-    Effect.gen(function* () {
-      const database = yield* TestDatabase.TestDatabase
-      assert.strictEqual(yield* runSeed(database.url, ["org_seed_1", "org_seed_2"]), 0)
-      assert.strictEqual(yield* runSeed(database.url, ["org_seed_1"]), 0, "again: nothing to do, no failure")
-      const sql = yield* SqlClient.SqlClient
-      const rows = yield* sql<{ organization_id: string; id: string }>`
-        SELECT organization_id, id FROM learning.tracks WHERE organization_id LIKE 'org_seed_%'
-        ORDER BY organization_id`
-      assert.deepStrictEqual(rows, [
-        { organization_id: "org_seed_1", id: CRM_FIRST_WIN_ID },
-        { organization_id: "org_seed_2", id: CRM_FIRST_WIN_ID }
-      ])
-    })
-  )
-
   it.effect("serves its contracts and follows the CRM's events published by another process", () =>
     Effect.scoped(
       Effect.gen(function* () {

@@ -1,25 +1,24 @@
 /**
  * The composition root `npm start` runs: one database, every app, the dispatcher's workers, one
- * HTTP port (3000). The same app layers also run alone, each from its own `main.ts`.
+ * HTTP port (3000). The same apps also run alone, each from its own `main.ts`.
  *
- * Mount an app: add its migrations, routes and (if it consumes events) workers below.
+ * Mount an app: add its `App` value to `apps` (and its package to this app's dependencies).
  */
-import * as AppProcess from "@tessera/contract-kit/AppProcess"
+import type * as App from "@tessera/contract-server/App"
+import type * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
-import * as CrmApp from "@tessera/crm/CrmApp"
+import { CrmApp } from "@tessera/crm/CrmApp"
 import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
 import * as Outbox from "@tessera/dispatcher/Outbox"
-import * as LearningApp from "@tessera/learning-journey/LearningApp"
-import { Layer } from "effect"
+import { LearningApp } from "@tessera/learning-journey/LearningApp"
 
-export const options = {
+/** Every mounted app, in the order `/health` and the docs list them. */
+export const apps: ReadonlyArray<App.App> = [CrmApp, LearningApp]
+
+export const options: AppProcess.Options = {
   name: "Tessera",
   defaultPort: 3000,
-  apps: [CrmApp.DOMAIN, LearningApp.DOMAIN],
-  migrations: Layer.mergeAll(DispatchMigrations.layer, CrmApp.migrations, LearningApp.migrations),
-  routes: Layer.mergeAll(CrmApp.routes, LearningApp.routes),
-  workers: LearningApp.workers(),
+  apps,
+  migrations: DispatchMigrations.layer,
   eventSink: Outbox.layer(registry)
 }
-
-export const layer = AppProcess.layer(options)

@@ -1,4 +1,4 @@
-import * as AppProcess from "@tessera/contract-kit/AppProcess"
+import * as AppProcess from "@tessera/contract-server/AppProcess"
 import * as Stack from "./Stack.ts"
 
 AppProcess.main(Stack.options)

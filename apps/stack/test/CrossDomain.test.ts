@@ -11,10 +11,10 @@
  * Processes are real child processes; the database is the test file's own.
  */
 import { assert, layer } from "@effect/vitest"
-import * as Auth from "@tessera/contract-kit/Auth"
 import type { Principal } from "@tessera/contract-kit/Contract"
 import * as ContractApi from "@tessera/contract-kit/ContractApi"
 import * as ContractClient from "@tessera/contract-kit/ContractClient"
+import * as Auth from "@tessera/contract-server/Auth"
 import { catalog as crmCatalog } from "@tessera/contracts/crm/Catalog"
 import type { StageId } from "@tessera/contracts/crm/Shared"
 import { catalog as learningCatalog } from "@tessera/contracts/learning-journey/Catalog"
@@ -117,7 +117,9 @@ layer(TestDatabase.layer().pipe(Layer.provideMerge(FetchHttpClient.layer)), { ex
           const port = yield* freePort
           const stack = yield* spawnProcess(script("apps/stack/src/main.ts"), { DATABASE_URL: url, PORT: String(port) })
           yield* waitFor(stack, "Tessera is up")
-          yield* runScript(script("apps/learning-journey/src/seed.ts"), ["--org", "acme"], { DATABASE_URL: url })
+          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "acme"], {
+            DATABASE_URL: url
+          })
 
           const ada: Principal = { userId: "ada", organizationId: "acme", roles: ["admin"] }
           const c = yield* clients(ada, port, port)
@@ -159,7 +161,9 @@ layer(TestDatabase.layer().pipe(Layer.provideMerge(FetchHttpClient.layer)), { ex
           const url = Redacted.value(database.url)
           const crmPort = yield* freePort
           const learningPort = yield* freePort
-          yield* runScript(script("apps/learning-journey/src/seed.ts"), ["--org", "globex"], { DATABASE_URL: url })
+          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "globex"], {
+            DATABASE_URL: url
+          })
           const crm = yield* spawnProcess(script("apps/crm/src/main.ts"), { DATABASE_URL: url, PORT: String(crmPort) })
           const learning = yield* spawnProcess(script("apps/learning-journey/src/main.ts"), {
             DATABASE_URL: url,

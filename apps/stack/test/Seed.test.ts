@@ -57,7 +57,7 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("pnpm seed", (it) => 
         const first = yield* runSeed(Redacted.value(database.url))
         assert.strictEqual(first.code, 0, first.output)
         assert.match(first.output, /export TOKEN=[\w-]+\.[\w-]+\.[\w-]+/)
-        assert.match(first.output, /built-in tracks: crm-first-win/)
+        assert.match(first.output, /built-in tracks crm-first-win/)
         const expected = { pipelines: 1, stages: 5, companies: 3, contacts: 4, deals: 5, won: 1, tasks: 1 }
         assert.deepStrictEqual(yield* counts, expected)
         const sql = yield* SqlClient.SqlClient

@@ -1,7 +1,7 @@
 /**
  * crm.company.create, crm.company.list
  */
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import { CreateCompany, ListCompanies } from "@tessera/contracts/crm/Companies"
 import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"
 import { Clock, Effect } from "effect"

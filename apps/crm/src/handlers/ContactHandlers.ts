@@ -1,7 +1,7 @@
 /**
  * crm.contact.create, crm.contact.list
  */
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import { CreateContact, ListContacts } from "@tessera/contracts/crm/Contacts"
 import { CompanyNotFound } from "@tessera/contracts/crm/Deals"
 import { ContactCreated } from "@tessera/contracts/crm/Events"

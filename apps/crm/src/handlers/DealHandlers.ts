@@ -4,7 +4,7 @@
  * Every handler runs in its call's transaction (the contract kit opens it); commands read the
  * deal with a row lock, so two concurrent closes of one deal cannot both succeed.
  */
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import {
   CompanyNotFound,
   ContactNotFound,

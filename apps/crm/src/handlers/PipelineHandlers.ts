@@ -1,7 +1,7 @@
 /**
  * crm.pipeline.create, crm.pipeline.list
  */
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import { PipelineCreated } from "@tessera/contracts/crm/Events"
 import { CreatePipeline, ListPipelines } from "@tessera/contracts/crm/Pipelines"
 import { Array as Arr, Clock, Effect } from "effect"

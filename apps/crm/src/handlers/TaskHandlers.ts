@@ -1,7 +1,7 @@
 /**
  * crm.task.create, crm.task.complete, crm.task.list
  */
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import { ContactNotFound, DealNotFound } from "@tessera/contracts/crm/Deals"
 import { TaskCompleted } from "@tessera/contracts/crm/Events"
 import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"

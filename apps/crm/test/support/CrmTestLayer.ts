@@ -1,55 +1,23 @@
 /**
  * The CRM served in-process on a random port against a fresh database, with the dispatcher's
- * real outbox and Tessera's registry: what the tests and the acceptance examples call through the
- * derived client.
+ * real outbox and Tessera's registry (`@tessera/test-kit/AppTest`): what the tests and the
+ * acceptance examples call through the derived client.
  */
-import { NodeHttpServer } from "@effect/platform-node"
-import * as Auth from "@tessera/contract-kit/Auth"
 import type { Principal } from "@tessera/contract-kit/Contract"
 import * as ContractApi from "@tessera/contract-kit/ContractApi"
-import * as ContractClient from "@tessera/contract-kit/ContractClient"
-import * as ContractKitSchema from "@tessera/contract-kit/ContractKitSchema"
-import * as ContractServer from "@tessera/contract-kit/ContractServer"
 import { catalog } from "@tessera/contracts/crm/Catalog"
-import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer, Redacted } from "effect"
-import { SqlClient } from "effect/sql"
-import * as CrmApp from "../../src/CrmApp.ts"
+import * as AppTest from "@tessera/test-kit/AppTest"
+import { CrmApp } from "../../src/CrmApp.ts"
 
-export const auth = Auth.make(Redacted.make("crm-test-secret-0123456789-abcdefghijklmnop"), "test")
+export const auth = AppTest.auth
 export const CrmApi = ContractApi.make("crm", catalog)
 
-const database = Layer.mergeAll(ContractKitSchema.layer, DispatchMigrations.layer, CrmApp.migrations).pipe(
-  Layer.provideMerge(TestDatabase.layer())
-)
-
-export const CrmTestLayer = ContractServer.serve(CrmApp.routes).pipe(
-  Layer.provide([Outbox.layer(registry), Layer.succeed(Auth.Auth, auth)]),
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provideMerge(database)
-)
+export const CrmTestLayer = AppTest.layer([CrmApp])
 
 /** A client calling as `principal`. */
-export const clientAs = (principal: Principal) =>
-  Effect.flatMap(auth.mint(principal), (token) => ContractClient.make(CrmApi, { token }))
+export const clientAs = (principal: Principal) => AppTest.client(CrmApi, principal)
 
-export interface StoredEvent {
-  readonly event_type: string
-  readonly event_version: number
-  readonly subject_type: string
-  readonly subject_id: string
-  readonly actor_id: string
-  readonly payload: Readonly<Record<string, unknown>>
-}
+export type { StoredEvent } from "@tessera/test-kit/AppTest"
 
 /** The events the dispatcher stored for an organization, in publish order. */
-export const storedEvents = (organizationId: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) => sql<StoredEvent>`
-      SELECT event_type, event_version, subject_type, subject_id, actor_id, payload
-      FROM dispatch.events WHERE organization_id = ${organizationId} ORDER BY position`
-  )
+export const storedEvents = AppTest.storedEvents

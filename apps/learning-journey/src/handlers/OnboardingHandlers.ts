@@ -3,7 +3,7 @@
  */
 
 import type { Principal } from "@tessera/contract-kit/Contract"
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import {
   OnboardingCompleted,
   OnboardingStarted,

@@ -1,7 +1,7 @@
 /**
  * learning.track.create, learning.track.list
  */
-import { implement } from "@tessera/contract-kit/Implementation"
+import { implement } from "@tessera/contract-server/Implementation"
 import { TrackId } from "@tessera/contracts/learning-journey/Shared"
 import { CreateTrack, ListTracks } from "@tessera/contracts/learning-journey/Tracks"
 import { EventIds } from "@tessera/envelope/EventIds"

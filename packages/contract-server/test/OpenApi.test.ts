@@ -1,13 +1,13 @@
 import { assert, layer } from "@effect/vitest"
+import { query } from "@tessera/contract-kit/Contract"
+import * as ContractApi from "@tessera/contract-kit/ContractApi"
+import * as ContractClient from "@tessera/contract-kit/ContractClient"
+import { catalog } from "@tessera/contract-kit/fixtures/SampleContracts"
 import { Effect, Layer, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { query } from "../src/Contract.ts"
-import * as ContractApi from "../src/ContractApi.ts"
-import * as ContractClient from "../src/ContractClient.ts"
 import * as ContractServer from "../src/ContractServer.ts"
 import { CallContext, implement } from "../src/Implementation.ts"
 import * as SampleApp from "./fixtures/SampleApp.ts"
-import { catalog } from "./fixtures/SampleContracts.ts"
 import * as TestServer from "./fixtures/TestServer.ts"
 
 /** A second domain, mounted next to the sample one on the same router (as apps/stack does). */

@@ -1,7 +1,8 @@
 /**
- * The kit's own tables, in the `contract_kit` schema: the audit log, the idempotency records and
- * (until `@tessera/dispatcher` provides the outbox) the stand-in event table of `TableEventSink`.
- * Apps include `ContractKitSchema.layer` in their Layer, before serving.
+ * The kit's own tables, in the `contract_kit` schema: the audit log and the idempotency records.
+ * Apps include `ContractKitSchema.layer` in their Layer, before serving. (Migration 0003 created a
+ * stand-in event table used before the dispatcher existed; published migrations never change, so
+ * 0004 drops it where it exists.)
  */
 import * as Migrations from "@tessera/database/Migrations"
 import { Effect } from "effect"
@@ -65,7 +66,8 @@ export const migrations = {
         recorded_at timestamptz NOT NULL DEFAULT now(),
         payload jsonb NOT NULL
       )`
-  )
+  ),
+  "0004_drop_emitted_events": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`DROP TABLE IF EXISTS emitted_events`)
 }
 
 /** Runs the kit's migrations (idempotent; safe with several processes starting at once). */

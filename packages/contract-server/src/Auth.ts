@@ -6,9 +6,9 @@
  * required and the development secret is refused at boot.
  */
 import { createSecretKey } from "node:crypto"
+import type { Principal } from "@tessera/contract-kit/Contract"
 import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { errors as JoseErrors, jwtVerify, SignJWT } from "jose"
-import type { Principal } from "./Contract.ts"
 
 export type Environment = "development" | "test" | "production"
 
@@ -145,7 +145,7 @@ export const mintDevToken = (principal: Principal, options?: MintOptions) =>
     return yield* auth.mint(principal, options)
   })
 
-export class Auth extends Context.Service<Auth, AuthShape>()("@tessera/contract-kit/Auth") {
+export class Auth extends Context.Service<Auth, AuthShape>()("@tessera/contract-server/Auth") {
   /** From configuration (see the module doc). Fails the boot on a refused configuration. */
   static readonly layer = Layer.effect(Auth, fromConfig)
 

@@ -1,15 +1,15 @@
 import { assert, layer } from "@effect/vitest"
+import { query } from "@tessera/contract-kit/Contract"
+import * as ContractApi from "@tessera/contract-kit/ContractApi"
+import * as ContractClient from "@tessera/contract-kit/ContractClient"
+import { CreateTask, GetTask, TaskExists } from "@tessera/contract-kit/fixtures/SampleContracts"
+import { TaskArchived, TaskCreated } from "@tessera/contract-kit/fixtures/SampleEvents"
 import { Effect, Layer, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
-import { query } from "../src/Contract.ts"
-import * as ContractApi from "../src/ContractApi.ts"
-import * as ContractClient from "../src/ContractClient.ts"
 import * as ContractServer from "../src/ContractServer.ts"
 import { implement } from "../src/Implementation.ts"
 import { GetTaskHandler, Tasks } from "./fixtures/SampleApp.ts"
-import { CreateTask, GetTask, TaskExists } from "./fixtures/SampleContracts.ts"
-import { TaskArchived, TaskCreated } from "./fixtures/SampleEvents.ts"
 import * as TestServer from "./fixtures/TestServer.ts"
 import { alice, auth, clientAs } from "./fixtures/TestServer.ts"
 
@@ -66,7 +66,7 @@ const counts = (taskId: string) =>
     const [row] = yield* sql<{ readonly tasks: number; readonly events: number; readonly audits: number }>`
       SELECT
         (SELECT count(*)::int FROM sample.tasks WHERE id = ${taskId}) AS tasks,
-        (SELECT count(*)::int FROM contract_kit.emitted_events WHERE subject_id = ${taskId}) AS events,
+        (SELECT count(*)::int FROM test_events.emitted_events WHERE subject_id = ${taskId}) AS events,
         (SELECT count(*)::int FROM contract_kit.audit_log WHERE input->>'id' = ${taskId}) AS audits`
     return row
   })

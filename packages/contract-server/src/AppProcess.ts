@@ -14,6 +14,7 @@ import type { EventSink } from "@tessera/envelope/EventSink"
 import { Cause, Clock, Config, Context, Effect, Layer } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
+import type * as App from "./App.ts"
 import { Auth } from "./Auth.ts"
 import * as ContractKitSchema from "./ContractKitSchema.ts"
 import * as ContractServer from "./ContractServer.ts"
@@ -52,38 +53,29 @@ export const HealthRoute = HttpRouter.use(
   })
 )
 
-/** The services a process gives its apps' routes and workers. */
-export type ProcessServices =
-  | SqlClient.SqlClient
-  | Database.DatabaseInfo
-  | Auth
-  | EventSink
-  | Layer.Success<typeof Database.layer>
+export type { ProcessServices, RouteServices } from "./App.ts"
 
-/** What routes get on top: the router and the HTTP platform (ETags, files, paths). */
-export type RouteServices =
-  | ProcessServices
-  | HttpRouter.HttpRouter
-  | Layer.Success<ReturnType<typeof NodeHttpServer.layer>>
-
-export interface Options<E1, E2, E3> {
+export interface Options {
   /** How the process names itself in its logs: `Tessera`, `The CRM`. */
   readonly name: string
   /** The HTTP port unless `PORT` is set. */
   readonly defaultPort: number
-  /** The apps served, as `/health` reports them. */
-  readonly apps: ReadonlyArray<string>
-  /** The apps' migrations (the kit's own schema is always included). Run before the port opens. */
-  readonly migrations: Layer.Layer<never, E1, SqlClient.SqlClient>
-  /** The apps' routes on the `HttpRouter` (from `ContractServer.layer`). */
-  readonly routes: Layer.Layer<never, E2, RouteServices>
-  /** Background work for the process's lifetime (event consumers). */
-  readonly workers?: Layer.Layer<never, E3, ProcessServices> | undefined
+  /** The apps served: their migrations run before the port opens, then their routes and workers. */
+  readonly apps: ReadonlyArray<App.App>
+  /** The process's own schemas besides the kit's (the dispatcher's), migrated before the apps'. */
+  readonly migrations: Layer.Layer<never, unknown, SqlClient.SqlClient>
   /** Where the apps' emitted events go: the dispatcher's outbox. */
   readonly eventSink: Layer.Layer<EventSink, never, SqlClient.SqlClient>
 }
 
-export const layer = <E1, E2, E3>(options: Options<E1, E2, E3>) => {
+/** Every app's routes, on one router. */
+export const routesOf = (apps: ReadonlyArray<App.App>) => Layer.mergeAll(Layer.empty, ...apps.map((app) => app.routes))
+
+/** The kit's schema, the process's own and every app's, migrated when built. */
+export const migrationsOf = (options: Pick<Options, "apps" | "migrations">) =>
+  Layer.mergeAll(ContractKitSchema.layer, options.migrations, ...options.apps.map((app) => app.migrations))
+
+export const layer = (options: Options) => {
   const server = NodeHttpServer.layerConfig(createServer, {
     port: Config.Port("PORT").pipe(Config.withDefault(options.defaultPort)),
     host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
@@ -96,10 +88,17 @@ export const layer = <E1, E2, E3>(options: Options<E1, E2, E3>) => {
       )
     )
   )
-  const ready = Layer.mergeAll(ContractKitSchema.layer, options.migrations, Layer.succeed(MountedApps, options.apps))
+  const apps = options.apps
+  const ready = Layer.mergeAll(
+    migrationsOf(options),
+    Layer.succeed(
+      MountedApps,
+      apps.map((app) => app.domain)
+    )
+  )
   return Layer.mergeAll(
-    ContractServer.serve(Layer.mergeAll(HealthRoute, options.routes)),
-    options.workers ?? Layer.empty,
+    ContractServer.serve(Layer.mergeAll(HealthRoute, routesOf(apps))),
+    ...apps.map((app) => app.workers),
     IdempotencyRetention.layer,
     announce
   ).pipe(
@@ -126,5 +125,5 @@ export const launch = <A, E>(name: string, process: Layer.Layer<A, E>) =>
   )
 
 /** The whole of an app's `main.ts`: `AppProcess.main(options)`. */
-export const main = <E1, E2, E3>(options: Options<E1, E2, E3>) =>
+export const main = (options: Options) =>
   NodeRuntime.runMain(launch(options.name, layer(options)), { disableErrorReporting: true })

@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Catalog from "@tessera/contract-kit/Catalog"
+import { command, query } from "@tessera/contract-kit/Contract"
+import { CompleteTask, CreateTask, catalog } from "@tessera/contract-kit/fixtures/SampleContracts"
+import { TaskArchived, TaskCompleted, TaskCreated } from "@tessera/contract-kit/fixtures/SampleEvents"
 import * as EventDefinition from "@tessera/envelope/EventDefinition"
 import * as Registry from "@tessera/envelope/Registry"
 import { Effect, Layer, Schema } from "effect"
-import * as Catalog from "../src/Catalog.ts"
-import { command, query } from "../src/Contract.ts"
 import * as ContractServer from "../src/ContractServer.ts"
 import { implement } from "../src/Implementation.ts"
 import * as SampleApp from "./fixtures/SampleApp.ts"
-import { CompleteTask, CreateTask, catalog } from "./fixtures/SampleContracts.ts"
-import { TaskArchived, TaskCompleted, TaskCreated } from "./fixtures/SampleEvents.ts"
 import * as TestServer from "./fixtures/TestServer.ts"
 
 const meta = {

@@ -4,9 +4,10 @@
  * contract's declared event definitions (checked again at run time). The kit runs the handler
  * inside the call's transaction; see `ContractServer`.
  */
+
+import type { AnyContract, AnyEvent, AuthLevel, PayloadOf, Principal } from "@tessera/contract-kit/Contract"
 import type { Subject } from "@tessera/envelope/EventDefinition"
 import { Context, type Effect } from "effect"
-import type { AnyContract, AnyEvent, AuthLevel, PayloadOf, Principal } from "./Contract.ts"
 
 export type InputOf<C extends AnyContract> = C["input"]["Type"]
 export type OutputOf<C extends AnyContract> = C["output"]["Type"]

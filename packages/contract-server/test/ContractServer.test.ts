@@ -30,7 +30,7 @@ layer(TestServer.layer(SampleApp.routes), { excludeTestServices: true })("Contra
       const sql = yield* SqlClient.SqlClient
       const events = yield* sql`
         SELECT event_type, event_version, producer, organization_id, subject_type, subject_id, actor_id, payload
-        FROM contract_kit.emitted_events`
+        FROM test_events.emitted_events`
       assert.deepStrictEqual(events, [
         {
           event_type: "task.created",
@@ -216,7 +216,7 @@ layer(TestServer.layer(SampleApp.routes), { excludeTestServices: true })("Contra
       assert.strictEqual(response.status, 200)
       const sql = yield* SqlClient.SqlClient
       const events = yield* sql`
-        SELECT correlation_id, causation_id FROM contract_kit.emitted_events WHERE subject_id = 't-corr'`
+        SELECT correlation_id, causation_id FROM test_events.emitted_events WHERE subject_id = 't-corr'`
       assert.deepStrictEqual(events, [{ correlation_id: "corr-42", causation_id: "evt-7" }])
       const audit = yield* sql`SELECT correlation_id FROM contract_kit.audit_log WHERE input->>'id' = 't-corr'`
       assert.deepStrictEqual(audit, [{ correlation_id: "corr-42" }])

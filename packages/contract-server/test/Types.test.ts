@@ -3,11 +3,17 @@
  * `@ts-expect-error` below fails the typecheck if the line it marks ever compiles.
  */
 import { assert, describe, expectTypeOf, it } from "@effect/vitest"
+import { command, type Principal, query } from "@tessera/contract-kit/Contract"
+import {
+  CompleteTask,
+  CreateTask,
+  type Ping,
+  TaskAlreadyDone,
+  TaskNotFound
+} from "@tessera/contract-kit/fixtures/SampleContracts"
+import { TaskArchived, TaskCompleted, TaskCreated } from "@tessera/contract-kit/fixtures/SampleEvents"
 import { Effect, Schema } from "effect"
-import { command, type Principal, query } from "../src/Contract.ts"
 import { type HandlerContext, implement } from "../src/Implementation.ts"
-import { CompleteTask, CreateTask, type Ping, TaskAlreadyDone, TaskNotFound } from "./fixtures/SampleContracts.ts"
-import { TaskArchived, TaskCompleted, TaskCreated } from "./fixtures/SampleEvents.ts"
 
 const meta = {
   key: "sample.type.check",

@@ -13,17 +13,9 @@
  * layers on one router (`apps/stack`), each with its own paths.
  */
 import { createHash, randomUUID } from "node:crypto"
-import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
-import type * as Registry from "@tessera/envelope/Registry"
-import { ByteSize, Clock, Config, Data, Effect, Layer, Option, Schema } from "effect"
-import type { HttpServerError } from "effect/http"
-import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder, type HttpApiGroup, HttpApiScalar } from "effect/http-api"
-import { SqlClient, SqlSchema } from "effect/sql"
-import { Auth } from "./Auth.ts"
-import * as Catalog from "./Catalog.ts"
-import { type AnyContract, type AnyEvent, domainOf, type Principal } from "./Contract.ts"
-import * as ContractApi from "./ContractApi.ts"
+import * as Catalog from "@tessera/contract-kit/Catalog"
+import { type AnyContract, type AnyEvent, domainOf, type Principal } from "@tessera/contract-kit/Contract"
+import * as ContractApi from "@tessera/contract-kit/ContractApi"
 import {
   Forbidden,
   IdempotencyKeyReused,
@@ -32,7 +24,18 @@ import {
   kitErrors,
   PayloadTooLarge,
   Unauthenticated
-} from "./ContractError.ts"
+} from "@tessera/contract-kit/ContractError"
+import { dataCodec, jsonCodec } from "@tessera/contract-kit/internal/Codec"
+import { errorInfo } from "@tessera/contract-kit/internal/ErrorInfo"
+import * as Issues from "@tessera/contract-kit/internal/Issues"
+import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
+import type * as Registry from "@tessera/envelope/Registry"
+import { ByteSize, Clock, Config, Data, Effect, Layer, Option, Schema } from "effect"
+import type { HttpServerError } from "effect/http"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, type HttpApiGroup, HttpApiScalar } from "effect/http-api"
+import { SqlClient, SqlSchema } from "effect/sql"
+import { Auth } from "./Auth.ts"
 import {
   CallContext,
   type CallHandlerContext,
@@ -40,9 +43,6 @@ import {
   type Implementation,
   type RequirementsOf
 } from "./Implementation.ts"
-import { dataCodec, jsonCodec } from "./internal/Codec.ts"
-import { errorInfo } from "./internal/ErrorInfo.ts"
-import * as Issues from "./internal/Issues.ts"
 
 /** A handler emitted an event its contract does not declare: a bug, answered as a 500. */
 export class UndeclaredEvent extends Data.TaggedError("UndeclaredEvent")<{

@@ -1,7 +1,7 @@
 /**
  * Mints a development bearer token:
  *
- *   pnpm --filter @tessera/contract-kit dev-token --user alice --org acme --roles admin,sales [--hours 12]
+ *   pnpm --filter @tessera/contract-server dev-token --user alice --org acme --roles admin,sales [--hours 12]
  *
  * Signed with TESSERA_AUTH_SECRET, or the public development secret when it is unset. Refused
  * when TESSERA_ENV=production: production tokens come from a real identity provider.

@@ -10,7 +10,7 @@ const count = (sql: SqlClient.SqlClient, taskId: string) =>
   sql<{ readonly tasks: number; readonly events: number }>`
     SELECT
       (SELECT count(*)::int FROM sample.tasks WHERE id = ${taskId}) AS tasks,
-      (SELECT count(*)::int FROM contract_kit.emitted_events WHERE subject_id = ${taskId}) AS events`.pipe(
+      (SELECT count(*)::int FROM test_events.emitted_events WHERE subject_id = ${taskId}) AS events`.pipe(
     Effect.map((rows) => rows[0])
   )
 
