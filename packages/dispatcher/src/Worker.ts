@@ -283,7 +283,7 @@ export const poolLayer = (config: PgClient.PgClientConfig, options: PoolSettings
  * dead letters are skipped). Claims start only once the copy is done, so a subject's older
  * events are never overtaken by newer ones.
  */
-const subscribe = (
+export const subscribe = (
   sql: SqlClient.SqlClient,
   consumer: string,
   eventTypes: ReadonlyArray<string>,
