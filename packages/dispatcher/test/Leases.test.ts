@@ -88,7 +88,10 @@ layer(testLayer(), { excludeTestServices: true })("leases and handler timeouts",
             handlerTimeout: "500 millis",
             pollInterval: "100 millis"
           })
-          yield* sink.publish([placed("hung", 1), ...Array.from({ length: 20 }, (_, i) => placed(`fine-${i}`, 1))], context)
+          yield* sink.publish(
+            [placed("hung", 1), ...Array.from({ length: 20 }, (_, i) => placed(`fine-${i}`, 1))],
+            context
+          )
           yield* waitFor(
             "the hung event's dead letter",
             Effect.map(admin.deadLetters({ consumer: "billing.hanging" }), (l) => l.length === 1),

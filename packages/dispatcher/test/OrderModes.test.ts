@@ -54,7 +54,10 @@ layer(testLayer(), { excludeTestServices: true })("order modes after a dead lett
           const broken = yield* Ref.make(true)
           const name = "billing.strict"
           yield* Worker.run(withPoison(name, "strict", broken, "poisoned"), fast)
-          yield* sink.publish([placed("poisoned", 1), placed("poisoned", 2), placed("poisoned", 3), placed("other", 1)], context)
+          yield* sink.publish(
+            [placed("poisoned", 1), placed("poisoned", 2), placed("poisoned", 3), placed("other", 1)],
+            context
+          )
           yield* waitFor(
             "the dead letter",
             Effect.map(admin.deadLetters({ consumer: name }), (l) => l.length === 1)

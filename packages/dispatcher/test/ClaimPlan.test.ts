@@ -1,0 +1,89 @@
+/**
+ * #17.1: a queue table's statistics swing between empty and full. After ANALYZE of an empty
+ * `dispatch.deliveries`, the claim must still read a handful of rows from a large backlog, not
+ * compare every pending row with every candidate. The test EXPLAINs the claim's own query, taken
+ * from the installed function's source with the function's own planner settings.
+ */
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import { count, testLayer } from "./fixtures/Support.ts"
+
+const BACKLOG = 20_000
+const CONSUMER = "billing.plan"
+
+interface PlanNode {
+  readonly "Node Type": string
+  readonly "Relation Name"?: string
+  readonly "Actual Rows"?: number
+  readonly "Actual Loops"?: number
+  readonly Plans?: ReadonlyArray<PlanNode>
+}
+
+const nodes = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodes)]
+
+layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
+  it.effect(
+    "after ANALYZE of the empty deliveries table, the claim from a 20k backlog reads a few rows: no join over all pending rows",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        assert.strictEqual(yield* count("SELECT 1 FROM dispatch.deliveries"), 0)
+        yield* sql`ANALYZE dispatch.deliveries`
+        yield* sql`
+          WITH e AS (
+            INSERT INTO dispatch.events (event_id, event_type, event_version, producer, organization_id, subject_type,
+              subject_id, actor_type, actor_id, correlation_id, occurred_at, recorded_at, payload)
+            SELECT gen_random_uuid(), 'order.placed', 2, 'shop', 'org', 'order', 'o' || (g % 500), 'system', 's', 'c',
+              now(), now(), jsonb_build_object('orderId', 'o' || (g % 500), 'seq', g, 'total', jsonb_build_object('amount', 1, 'currency', 'EUR'))
+            FROM generate_series(1, ${BACKLOG}) g
+            RETURNING position, subject_type, subject_id
+          )
+          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+          SELECT ${CONSUMER}, position, subject_type || ':' || subject_id FROM e`
+        // A few subjects in flight, as while workers run.
+        yield* sql`
+          UPDATE dispatch.deliveries SET leased_until = now() + interval '1 minute', lease_token = 1
+          WHERE consumer = ${CONSUMER} AND position IN (SELECT min(position) FROM dispatch.deliveries GROUP BY subject_key LIMIT 8)`
+
+        const [fn] = yield* sql<{ readonly src: string; readonly config: ReadonlyArray<string> | null }>`
+          SELECT p.prosrc AS src, p.proconfig AS config FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = 'dispatch' AND p.proname = 'claim_group'`
+        const match = /-- pick:begin([\s\S]*?)-- pick:end/.exec(fn?.src ?? "")
+        assert.isDefined(match?.[1], "the claim function marks its pick query")
+        const pick = (match?.[1] ?? "").replaceAll("p_consumer", `'${CONSUMER}'`).replaceAll("p_limit", "16")
+        const settings = fn?.config ?? []
+        assert.includeMembers([...settings], ["enable_hashjoin=off", "enable_mergejoin=off", "enable_seqscan=off"])
+
+        const plan = yield* sql.withTransaction(
+          Effect.gen(function* () {
+            for (const setting of settings) {
+              const [name, value] = setting.split("=")
+              yield* sql`SELECT set_config(${name ?? ""}, ${value ?? ""}, true)`
+            }
+            const rows = yield* sql.unsafe<{ readonly "QUERY PLAN": ReadonlyArray<{ readonly Plan: PlanNode }> }>(
+              `EXPLAIN (ANALYZE, FORMAT JSON) ${pick}`
+            )
+            return rows[0]?.["QUERY PLAN"][0]?.Plan
+          })
+        )
+        assert.isDefined(plan)
+        const all = plan === undefined ? [] : nodes(plan)
+        const types = all.map((n) => n["Node Type"])
+        assert.notInclude(types, "Hash Join")
+        assert.notInclude(types, "Merge Join")
+        assert.notInclude(types, "Seq Scan")
+        assert.notInclude(types, "Sort")
+        const read = all
+          .filter((n) => n["Relation Name"] === "deliveries")
+          .reduce((sum, n) => sum + (n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1), 0)
+        assert.isBelow(read, 1000, `rows read from deliveries: ${read} (${JSON.stringify(types)})`)
+
+        // And the function itself claims a full group.
+        const claimed = yield* sql`SELECT * FROM dispatch.claim_group(${CONSUMER}, 16, 60000, 5, false)`
+        assert.strictEqual(claimed.length, 16)
+        assert.strictEqual(new Set(claimed.map((r) => r.subject_key)).size, 16, "one row per subject")
+      }),
+    60_000
+  )
+})
