@@ -5,39 +5,45 @@
  * others; `apps/stack` merges these with the other apps', `main.ts` runs them alone.
  *
  * From the process they need: `SqlClient` (and `PgClient` for the workers), `Auth` for the routes,
- * and an `EventSink` (the dispatcher's outbox; the contract kit's table sink in some tests).
+ * and an `EventSink` (the dispatcher's outbox). The app's layout is docs/app-shape.md's.
  */
 import * as App from "@tessera/contract-server/App"
 import * as ContractServer from "@tessera/contract-server/ContractServer"
-import {
-  OnboardingCompleted,
-  OnboardingStarted,
-  OnboardingStepCompleted
-} from "@tessera/contracts/learning-journey/Events"
+import { events } from "@tessera/contracts/learning-journey/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import * as Migrations from "@tessera/database/Migrations"
 import * as Worker from "@tessera/dispatcher/Worker"
 import { EventIds } from "@tessera/envelope/EventIds"
 import { Layer } from "effect"
+import CreateLearning from "../migrations/0001_create_learning.ts"
 import { ProgressConsumer } from "./consumers/ProgressConsumer.ts"
 import { getProgress, recordEvent, skipStep } from "./handlers/OnboardingHandlers.ts"
 import { createTrack, listTracks } from "./handlers/TrackHandlers.ts"
-import { LearningMigrations } from "./LearningMigrations.ts"
-import { Progression } from "./Progression.ts"
 import { LearnerEventRepository } from "./repositories/LearnerEventRepository.ts"
 import { ProgressRepository } from "./repositories/ProgressRepository.ts"
 import { TrackRepository } from "./repositories/TrackRepository.ts"
 import { seed } from "./seed.ts"
+import { Progression } from "./services/Progression.ts"
 
 export const DOMAIN = "learning"
 
-/** The events this app publishes. */
-export const events = [OnboardingStarted, OnboardingStepCompleted, OnboardingCompleted] as const
+export { events }
 
 export const catalog = [createTrack, listTracks, getProgress, recordEvent, skipStep] as const
 
+/**
+ * The app's migrations, run in its own `learning` schema with its own `learning.migrations`
+ * table. Add one: a new `migrations/000N_name.ts` default-exporting an Effect, listed here.
+ */
+export const schemaMigrations: Migrations.SchemaMigrations = {
+  schema: "learning",
+  migrations: {
+    "0001_create_learning": CreateLearning
+  }
+}
+
 /** Runs the `learning` schema's migrations when built. */
-export const migrations = Migrations.layer(LearningMigrations)
+export const migrations = Migrations.layer(schemaMigrations)
 
 /** Repositories, `Progression` and ids: everything the handlers and the consumer use. Needs a `SqlClient`. */
 export const services = Progression.layer.pipe(

@@ -11,10 +11,10 @@ import { Track } from "@tessera/contracts/learning-journey/Tracks"
 import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import * as LearningApp from "../src/LearningApp.ts"
-import { Progression } from "../src/Progression.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
+import { installBuiltInTracks } from "../src/seed.ts"
+import { Progression } from "../src/services/Progression.ts"
 
 const auth = AppTest.auth
 
@@ -59,14 +59,14 @@ const worlds: Record<
     }),
   "progress-after-first-step": (org) =>
     Effect.gen(function* () {
-      yield* BuiltInTracks.install(org)
+      yield* installBuiltInTracks(org)
       yield* crmEvent(org, "pipeline.created", "09:00")
       return learner(org)
     }),
-  "record-follow-up-completed": (org) => Effect.as(BuiltInTracks.install(org), learner(org)),
+  "record-follow-up-completed": (org) => Effect.as(installBuiltInTracks(org), learner(org)),
   "skip-follow-up": (org) =>
     Effect.gen(function* () {
-      yield* BuiltInTracks.install(org)
+      yield* installBuiltInTracks(org)
       yield* crmEvent(org, "pipeline.created", "09:00")
       yield* crmEvent(org, "contact.created", "09:10")
       yield* crmEvent(org, "deal.created", "09:20")

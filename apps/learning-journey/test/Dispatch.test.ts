@@ -23,11 +23,11 @@ import * as Payload from "@tessera/envelope/Payload"
 import * as TestDatabase from "@tessera/test-harness/TestDatabase"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import { ProgressConsumer } from "../src/consumers/ProgressConsumer.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import * as LearningApp from "../src/LearningApp.ts"
-import { Progression } from "../src/Progression.ts"
+import { installBuiltInTracks } from "../src/seed.ts"
+import { Progression } from "../src/services/Progression.ts"
 
 const TestLayer = Layer.mergeAll(LearningApp.services, Outbox.layer(registry)).pipe(
   Layer.provideMerge(Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations)),
@@ -155,7 +155,7 @@ const runWorker = Worker.run(ProgressConsumer, { registry, pollInterval: "100 mi
 layer(TestLayer, { excludeTestServices: true })("learning.progress behind the dispatcher", (it) => {
   it.effect("CRM events reach completed with the right XP and badge, once; the journey catches up after a stop", () =>
     Effect.gen(function* () {
-      yield* BuiltInTracks.install(ORG)
+      yield* installBuiltInTracks(ORG)
 
       // First run: the consumer subscribes and handles ada's first win.
       yield* Effect.scoped(

@@ -12,10 +12,10 @@ import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
-import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import * as LearningApp from "../src/LearningApp.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
+import { installBuiltInTracks } from "../src/seed.ts"
 
 const auth = AppTest.auth
 const LearningApi = ContractApi.make("learning", catalog)
@@ -30,7 +30,7 @@ const clientAs = (principal: Principal) =>
   Effect.flatMap(auth.mint(principal), (token) => ContractClient.make(LearningApi, { token }))
 
 const install = (organizationId: string) =>
-  BuiltInTracks.install(organizationId).pipe(Effect.provide(TrackRepository.layer))
+  installBuiltInTracks(organizationId).pipe(Effect.provide(TrackRepository.layer))
 
 const emitted = (organizationId: string) =>
   Effect.flatMap(

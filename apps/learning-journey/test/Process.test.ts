@@ -29,9 +29,9 @@ import * as TestDatabase from "@tessera/test-harness/TestDatabase"
 import { Deferred, Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
 import { SqlClient } from "effect/sql"
-import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
+import { installBuiltInTracks } from "../src/seed.ts"
 
 const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
 const SECRET = "learning-process-test-secret-0123456789"
@@ -126,7 +126,7 @@ layer(TestLayer, { excludeTestServices: true })("the learning journey in its own
             (rows) => rows[0]?.n === 6
           )
         )
-        yield* BuiltInTracks.install(ORG)
+        yield* installBuiltInTracks(ORG)
         const health = yield* Effect.flatMap(HttpClient.HttpClient, (http) => http.get(`${baseUrl}/health`))
         assert.strictEqual(health.status, 200)
         assert.deepInclude(yield* health.json, { status: "ok", apps: ["learning"] })

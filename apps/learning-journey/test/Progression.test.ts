@@ -16,22 +16,21 @@ import {
 import * as Conditions from "@tessera/contracts/learning-journey/Conditions"
 import { TrackId } from "@tessera/contracts/learning-journey/Shared"
 import type { TrackDefinition } from "@tessera/contracts/learning-journey/Tracks"
-import * as Migrations from "@tessera/database/Migrations"
 import * as TestDatabase from "@tessera/test-harness/TestDatabase"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import * as BuiltInTracks from "../src/BuiltInTracks.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
-import { LearningMigrations } from "../src/LearningMigrations.ts"
-import { type IncomingEvent, Progression } from "../src/Progression.ts"
+import * as LearningApp from "../src/LearningApp.ts"
 import { LearnerEventRepository } from "../src/repositories/LearnerEventRepository.ts"
 import { ProgressRepository } from "../src/repositories/ProgressRepository.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
+import { installBuiltInTracks } from "../src/seed.ts"
+import { type IncomingEvent, Progression } from "../src/services/Progression.ts"
 
 const Repositories = Layer.mergeAll(TrackRepository.layer, ProgressRepository.layer, LearnerEventRepository.layer)
 const TestLayer = Progression.layer.pipe(
   Layer.provideMerge(Repositories),
-  Layer.provideMerge(Migrations.layer(LearningMigrations)),
+  Layer.provideMerge(LearningApp.migrations),
   Layer.provideMerge(TestDatabase.layer())
 )
 
@@ -134,8 +133,8 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
   it.effect("the CRM events complete the CRM first win with the right XP and badge", () =>
     Effect.gen(function* () {
       const progression = yield* Progression
-      assert.deepStrictEqual(yield* BuiltInTracks.install("org_a"), [CRM_FIRST_WIN_ID])
-      assert.deepStrictEqual(yield* BuiltInTracks.install("org_a"), [], "installing twice changes nothing")
+      assert.deepStrictEqual(yield* installBuiltInTracks("org_a"), [CRM_FIRST_WIN_ID])
+      assert.deepStrictEqual(yield* installBuiltInTracks("org_a"), [], "installing twice changes nothing")
 
       const before = yield* firstWinProgress("org_a", "u1")
       assert.strictEqual(before?.status, "not_started")
@@ -199,7 +198,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
   it.effect("re-recording one event id before the track completes counts it once", () =>
     Effect.gen(function* () {
       const progression = yield* Progression
-      yield* BuiltInTracks.install("org_dup")
+      yield* installBuiltInTracks("org_dup")
       const [pipeline, contact, deal] = firstWin
       if (pipeline === undefined || contact === undefined || deal === undefined) return assert.fail("fixture")
       for (const event of [pipeline, contact, deal]) yield* progression.record("org_dup", "u1", event)
@@ -216,8 +215,8 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
     Effect.gen(function* () {
       const progression = yield* Progression
       const tracks = yield* TrackRepository
-      yield* BuiltInTracks.install("org_b")
-      yield* BuiltInTracks.install("org_c")
+      yield* installBuiltInTracks("org_b")
+      yield* installBuiltInTracks("org_c")
       const custom = yield* tracks.insert({
         organizationId: "org_b",
         id: TrackId.make("track_b_only"),
@@ -280,7 +279,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
   it.effect("skipping an optional step: no XP, unblocks, completes; required and unknown steps are refused", () =>
     Effect.gen(function* () {
       const progression = yield* Progression
-      yield* BuiltInTracks.install("org_skip")
+      yield* installBuiltInTracks("org_skip")
       for (const event of firstWin.slice(0, 7)) yield* progression.record("org_skip", "u1", event)
 
       const required = yield* progression.skip("org_skip", "u1", CRM_FIRST_WIN_ID, "win-deal").pipe(Effect.flip)
@@ -335,7 +334,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
   it.effect("concurrent deliveries of one learner's moves complete the move step exactly once", () =>
     Effect.gen(function* () {
       const progression = yield* Progression
-      yield* BuiltInTracks.install("org_conc")
+      yield* installBuiltInTracks("org_conc")
       for (const event of firstWin.slice(0, 3)) yield* progression.record("org_conc", "u1", event)
       const moves = Array.from({ length: 6 }, (_, n) => moved(n))
       const results = yield* Effect.forEach(

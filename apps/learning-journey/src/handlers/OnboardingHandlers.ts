@@ -18,7 +18,7 @@ import {
 } from "@tessera/contracts/learning-journey/Onboarding"
 import { EventIds } from "@tessera/envelope/EventIds"
 import { Clock, Effect } from "effect"
-import { type Emission, Progression } from "../Progression.ts"
+import { type Emission, Progression } from "../services/Progression.ts"
 
 type OnboardingEvent = typeof OnboardingStarted | typeof OnboardingStepCompleted | typeof OnboardingCompleted
 

@@ -22,11 +22,11 @@ import * as Payload from "@tessera/envelope/Payload"
 import * as TestDatabase from "@tessera/test-harness/TestDatabase"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import * as BuiltInTracks from "../src/BuiltInTracks.ts"
-import * as CrmEventIntake from "../src/CrmEventIntake.ts"
+import * as ProgressConsumer from "../src/consumers/ProgressConsumer.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import * as LearningApp from "../src/LearningApp.ts"
-import { Progression } from "../src/Progression.ts"
+import { installBuiltInTracks } from "../src/seed.ts"
+import { Progression } from "../src/services/Progression.ts"
 
 const TestLayer = Layer.mergeAll(LearningApp.services, Outbox.layer(registry)).pipe(
   Layer.provideMerge(Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations)),
@@ -130,7 +130,7 @@ const deliveries = Effect.all([
 ])
 
 const handleAll = (all: ReadonlyArray<Delivery>) =>
-  Effect.forEach(all, ({ definition, envelope }) => CrmEventIntake.handle(definition, envelope))
+  Effect.forEach(all, ({ definition, envelope }) => ProgressConsumer.handle(definition, envelope))
 
 const emitted = Effect.flatMap(
   SqlClient.SqlClient,
@@ -142,7 +142,7 @@ const emitted = Effect.flatMap(
 layer(TestLayer, { excludeTestServices: true })("CRM events into the learning journey", (it) => {
   it.effect("the CRM first win over three days: completed, 750 XP, both badges; redelivery changes nothing", () =>
     Effect.gen(function* () {
-      yield* BuiltInTracks.install("org_crm")
+      yield* installBuiltInTracks("org_crm")
       const all = yield* deliveries
       yield* handleAll(all)
 
@@ -187,14 +187,14 @@ layer(TestLayer, { excludeTestServices: true })("CRM events into the learning jo
 
   it.effect("events of services and the system advance nobody", () =>
     Effect.gen(function* () {
-      yield* BuiltInTracks.install("org_crm")
+      yield* installBuiltInTracks("org_crm")
       const system = yield* deliver(
         ContactCreated,
         { contactId: "contact_9", companyId: null, ownerId: "ada" },
         "2025-01-20T09:00:00.000Z",
         { type: "system", id: "importer" }
       )
-      assert.isUndefined(yield* CrmEventIntake.handle(system.definition, system.envelope))
+      assert.isUndefined(yield* ProgressConsumer.handle(system.definition, system.envelope))
       const [progress] = yield* Effect.flatMap(Progression, (p) => p.progress("org_crm", "importer", CRM_FIRST_WIN_ID))
       assert.strictEqual(progress?.status, "not_started")
     })

@@ -33,11 +33,11 @@ import {
   statusOfProgress,
   type Transition,
   toProgress
-} from "./domain/LearnerProgress.ts"
-import { badgesOf, xpOf } from "./domain/Rewards.ts"
-import { LearnerEventRepository, type RecordedEvent } from "./repositories/LearnerEventRepository.ts"
-import { ProgressRepository } from "./repositories/ProgressRepository.ts"
-import { TrackRepository } from "./repositories/TrackRepository.ts"
+} from "../domain/LearnerProgress.ts"
+import { badgesOf, xpOf } from "../domain/Rewards.ts"
+import { LearnerEventRepository, type RecordedEvent } from "../repositories/LearnerEventRepository.ts"
+import { ProgressRepository } from "../repositories/ProgressRepository.ts"
+import { TrackRepository } from "../repositories/TrackRepository.ts"
 
 /** An event to record for a learner. `payload` is its JSON form. */
 export interface IncomingEvent {
