@@ -351,10 +351,25 @@ export const subscribe = (
 
 // --- running a consumer -------------------------------------------------------------------------
 
+/** The SQLSTATE a server error carried (the driver copies the error fields onto its cause). */
+const sqlState = (error: SqlError.SqlError): string | undefined => {
+  const cause = error.reason.cause
+  return typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+}
+
+/**
+ * The connection went away (class 08), or the server shut down or restarted (57P01–57P03): not
+ * the handler's failure. (A session killed for idling in its transaction, 25P03, is: the handler
+ * sat on its transaction too long.)
+ */
 const isConnectionLoss = (cause: Cause.Cause<unknown>) =>
   Option.exists(
     Cause.findErrorOption(cause),
-    (error) => SqlError.isSqlError(error) && error.reason._tag === "ConnectionError"
+    (error) =>
+      SqlError.isSqlError(error) &&
+      (error.reason._tag === "ConnectionError" || /^57P0[123]$/.test(sqlState(error) ?? ""))
   )
 
 const isStatementTimeout = (cause: Cause.Cause<unknown>) =>

@@ -67,6 +67,33 @@ const crashScenario = (crashAt: string, marker: string, subject: string) =>
     })
   )
 
+/** Like `crashScenario`, but the delivery has already failed `failures` times when the victim claims it. */
+const crashAfterFailures = (failures: number, subject: string) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const sink = yield* EventSink
+      const database = yield* TestDatabase
+      const victim = yield* startVictim(database.url, "handler")
+      yield* waitForMarker(victim, "READY")
+      const [eventId] = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const ids = yield* sink.publish(
+            [event(OrderPlacedV2, { orderId: subject, seq: 1, total: { amount: 1, currency: "EUR" } })],
+            context
+          )
+          yield* sql`
+            UPDATE dispatch.deliveries d SET failures = ${failures}, last_error = 'earlier failure'
+            FROM dispatch.events e WHERE e.position = d.position AND e.event_id = ${ids[0] ?? ""}`
+          return ids
+        })
+      )
+      yield* waitForMarker(victim, "IN_HANDLER")
+      yield* kill(victim)
+      return eventId ?? ""
+    })
+  )
+
 const survivor = Worker.run(billing("survivor"), { registry, leaseDuration: "2 seconds", pollInterval: "100 millis" })
 
 layer(testLayer(), { excludeTestServices: true })("crash windows (SIGKILLed worker processes)", (it) => {
@@ -136,6 +163,25 @@ layer(testLayer(), { excludeTestServices: true })("crash windows (SIGKILLed work
         )
         assert.strictEqual(yield* effectsOf, 1)
         assert.strictEqual(yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'victim'`), 1)
+      })
+    )
+  )
+
+  it.effect("a crash after N−1 failures → not dead-lettered early (an expired lease is no failed attempt)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        // The default retry allows 10 attempts: 9 failed, then the process dies during the 10th.
+        const eventId = yield* crashAfterFailures(9, "nine-failures")
+        yield* survivor
+        yield* waitFor(
+          "redelivery after the lease",
+          Effect.map(count(`SELECT 1 FROM effects WHERE event_id = '${eventId}'`), (n) => n === 1)
+        )
+        assert.strictEqual(yield* count("SELECT 1 FROM dispatch.dead_letters"), 0)
+        assert.strictEqual(
+          yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'survivor'`),
+          1
+        )
       })
     )
   )
