@@ -5,34 +5,21 @@
  * consumer is stopped; the journey catches up when it starts again.
  */
 import { assert, layer } from "@effect/vitest"
-import {
-  ContactCreated,
-  DealCreated,
-  DealMoved,
-  DealWon,
-  PipelineCreated,
-  TaskCompleted
-} from "@tessera/contracts/crm/Events"
 import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
 import * as Worker from "@tessera/dispatcher/Worker"
 import type { AnyEventDefinition } from "@tessera/envelope/EventDefinition"
 import { type EmitContext, EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
 import * as Payload from "@tessera/envelope/Payload"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { ProgressConsumer } from "../src/consumers/ProgressConsumer.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
-import * as LearningApp from "../src/LearningApp.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
 import { Progression } from "../src/services/Progression.ts"
+import * as FirstWin from "./support/FirstWin.ts"
+import { WithServices } from "./support/LearningTestLayer.ts"
 
-const TestLayer = Layer.mergeAll(LearningApp.services, Outbox.layer(registry)).pipe(
-  Layer.provideMerge(Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations)),
-  Layer.provideMerge(TestDatabase.layer({ maxConnections: 20 }))
-)
+const TestLayer = WithServices
 
 const ORG = "org_dispatch"
 
@@ -44,7 +31,7 @@ const crmCall = (userId: string): EmitContext => ({
 })
 
 /** A CRM event with its payload written in JSON form and decoded through its definition. */
-const crmEvent = <D extends AnyEventDefinition>(definition: D, json: D["payload"]["Encoded"], occurredAt: string) =>
+const crmEvent = <D extends AnyEventDefinition>(definition: D, json: unknown, occurredAt: string) =>
   Effect.map(
     Payload.decode(definition, json),
     (payload): OutgoingEvent => ({ definition, payload, occurredAt: new Date(occurredAt) })
@@ -58,77 +45,25 @@ const publish = (userId: string, events: ReadonlyArray<OutgoingEvent>) =>
     return yield* sql.withTransaction(sink.publish(events, crmCall(userId)))
   })
 
-const money = { amountMinor: 990_00, currency: "EUR" }
-
 const firstWin = (userId: string) =>
-  Effect.all([
-    crmEvent(
-      PipelineCreated,
-      {
-        pipelineId: `pipe_${userId}`,
-        name: "Sales",
-        stages: [{ stageId: "s0", name: "Lead", position: 0, probability: 10, isWon: false, isLost: false }]
-      },
-      "2025-01-20T09:00:00.000Z"
-    ),
-    crmEvent(
-      ContactCreated,
-      { contactId: `contact_${userId}`, companyId: null, ownerId: userId },
-      "2025-01-20T09:01:00.000Z"
-    ),
-    crmEvent(
-      DealCreated,
-      {
-        dealId: `deal_${userId}`,
-        name: "Deal",
-        value: money,
-        pipelineId: `pipe_${userId}`,
-        stageId: "s0",
-        ownerId: userId,
-        contactId: `contact_${userId}`,
-        companyId: null
-      },
-      "2025-01-20T09:02:00.000Z"
-    ),
-    ...[0, 1, 2].map((n) =>
-      crmEvent(
-        DealMoved,
-        {
-          dealId: `deal_${userId}`,
-          pipelineId: `pipe_${userId}`,
-          fromStageId: `s${n}`,
-          toStageId: `s${n + 1}`,
-          ownerId: userId
-        },
-        `2025-01-20T09:1${n}:00.000Z`
-      )
-    ),
-    crmEvent(
-      DealWon,
-      {
-        dealId: `deal_${userId}`,
-        pipelineId: `pipe_${userId}`,
-        stageId: "s3",
-        value: money,
-        ownerId: userId,
-        wonSource: null,
-        closedAt: "2025-01-20T10:00:00.000Z"
-      },
-      "2025-01-20T10:00:00.000Z"
-    ),
-    crmEvent(
-      TaskCompleted,
-      {
-        taskId: `task_${userId}`,
-        type: "follow_up",
-        assigneeId: userId,
-        dealId: `deal_${userId}`,
-        contactId: null,
-        completedAt: "2025-01-20T11:00:00.000Z"
-      },
-      "2025-01-20T11:00:00.000Z"
-    )
-  ])
+  Effect.forEach(
+    FirstWin.firstWin({
+      learner: userId,
+      ids: userId,
+      amountMinor: 990_00,
+      at: [
+        "2025-01-20T09:00:00.000Z",
+        "2025-01-20T09:01:00.000Z",
+        "2025-01-20T09:02:00.000Z",
+        "2025-01-20T09:10:00.000Z",
+        "2025-01-20T09:11:00.000Z",
+        "2025-01-20T09:12:00.000Z",
+        "2025-01-20T10:00:00.000Z",
+        "2025-01-20T11:00:00.000Z"
+      ]
+    }),
+    (event) => crmEvent(event.definition, event.json, event.occurredAt)
+  )
 
 const progressOf = (userId: string) =>
   Effect.flatMap(Progression, (progression) => progression.progress(ORG, userId, CRM_FIRST_WIN_ID)).pipe(

@@ -11,14 +11,6 @@ import type { Principal } from "@tessera/contract-kit/Contract"
 import * as ContractApi from "@tessera/contract-kit/ContractApi"
 import * as ContractClient from "@tessera/contract-kit/ContractClient"
 import * as Auth from "@tessera/contract-server/Auth"
-import {
-  ContactCreated,
-  DealCreated,
-  DealMoved,
-  DealWon,
-  PipelineCreated,
-  TaskCompleted
-} from "@tessera/contracts/crm/Events"
 import { catalog } from "@tessera/contracts/learning-journey/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import * as Outbox from "@tessera/dispatcher/Outbox"
@@ -32,6 +24,7 @@ import { SqlClient } from "effect/sql"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
+import * as FirstWin from "./support/FirstWin.ts"
 
 const main = Path.join(import.meta.dirname, "..", "src", "main.ts")
 const SECRET = "learning-process-test-secret-0123456789"
@@ -105,10 +98,8 @@ const waitFor = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
     }
   })
 
-const crmEvent = <D extends AnyEventDefinition>(definition: D, json: D["payload"]["Encoded"]) =>
+const crmEvent = <D extends AnyEventDefinition>(definition: D, json: unknown) =>
   Effect.map(Payload.decode(definition, json), (payload): OutgoingEvent => ({ definition, payload }))
-
-const money = { amountMinor: 5000, currency: "EUR" }
 
 layer(TestLayer, { excludeTestServices: true })("the learning journey in its own process", (it) => {
   it.effect("serves its contracts and follows the CRM's events published by another process", () =>
@@ -142,46 +133,23 @@ layer(TestLayer, { excludeTestServices: true })("the learning journey in its own
 
         // This process is the CRM: its handlers publish in their transactions.
         const sink = yield* EventSink
-        const events = yield* Effect.all([
-          crmEvent(PipelineCreated, { pipelineId: "p", name: "Sales", stages: [] }),
-          crmEvent(ContactCreated, { contactId: "c", companyId: null, ownerId: "ada" }),
-          crmEvent(DealCreated, {
-            dealId: "d",
-            name: "Deal",
-            value: money,
-            pipelineId: "p",
-            stageId: "s0",
-            ownerId: "ada",
-            contactId: "c",
-            companyId: null
-          }),
-          ...[0, 1, 2].map((n) =>
-            crmEvent(DealMoved, {
-              dealId: "d",
-              pipelineId: "p",
-              fromStageId: `s${n}`,
-              toStageId: `s${n + 1}`,
-              ownerId: "ada"
-            })
-          ),
-          crmEvent(DealWon, {
-            dealId: "d",
-            pipelineId: "p",
-            stageId: "s3",
-            value: money,
-            ownerId: "ada",
-            wonSource: null,
-            closedAt: "2025-01-20T10:00:00.000Z"
-          }),
-          crmEvent(TaskCompleted, {
-            taskId: "t",
-            type: "follow_up",
-            assigneeId: "ada",
-            dealId: "d",
-            contactId: null,
-            completedAt: "2025-01-20T11:00:00.000Z"
-          })
-        ])
+        const journey = FirstWin.firstWin({
+          learner: "ada",
+          ids: "p",
+          amountMinor: 5000,
+          at: [
+            "2025-01-20T09:00:00.000Z",
+            "2025-01-20T09:01:00.000Z",
+            "2025-01-20T09:02:00.000Z",
+            "2025-01-20T09:03:00.000Z",
+            "2025-01-20T09:04:00.000Z",
+            "2025-01-20T09:05:00.000Z",
+            "2025-01-20T10:00:00.000Z",
+            "2025-01-20T11:00:00.000Z"
+          ]
+        })
+        // Published now (the outbox stamps the time), as the CRM's handlers publish them.
+        const events = yield* Effect.forEach(journey, (event) => crmEvent(event.definition, event.json))
         for (const event of events) {
           yield* sql.withTransaction(
             sink.publish([event], {

@@ -4,34 +4,22 @@
  * events published with the delivered event as their cause, nothing twice.
  */
 import { assert, layer } from "@effect/vitest"
-import {
-  ContactCreated,
-  DealCreated,
-  DealMoved,
-  DealWon,
-  PipelineCreated,
-  TaskCompleted
-} from "@tessera/contracts/crm/Events"
-import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as CrmEvents from "@tessera/contracts/crm/Events"
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
 import { EventIds } from "@tessera/envelope/EventIds"
 import * as Payload from "@tessera/envelope/Payload"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import * as ProgressConsumer from "../src/consumers/ProgressConsumer.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
-import * as LearningApp from "../src/LearningApp.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
 import { Progression } from "../src/services/Progression.ts"
+import * as FirstWin from "./support/FirstWin.ts"
+import { type JourneyEvent, journeyEvent } from "./support/FirstWin.ts"
+import { WithServices } from "./support/LearningTestLayer.ts"
 
-const TestLayer = Layer.mergeAll(LearningApp.services, Outbox.layer(registry)).pipe(
-  Layer.provideMerge(Layer.mergeAll(DispatchMigrations.layer, LearningApp.migrations)),
-  Layer.provideMerge(TestDatabase.layer())
-)
+const TestLayer = WithServices
 
 interface Delivery {
   readonly definition: AnyEventDefinition
@@ -39,11 +27,14 @@ interface Delivery {
 }
 
 /** An envelope as a worker hands it to a handler, the payload decoded from its JSON form. */
-const deliver = <D extends AnyEventDefinition>(
+const deliver = (event: JourneyEvent, actor: DecodedEnvelope<unknown>["actor"] = { type: "user", id: "ada" }) =>
+  envelopeOf(event.definition, event.json, event.occurredAt, actor)
+
+const envelopeOf = <D extends AnyEventDefinition>(
   definition: D,
-  json: D["payload"]["Encoded"],
+  json: unknown,
   occurredAt: string,
-  actor: DecodedEnvelope<unknown>["actor"] = { type: "user", id: "ada" }
+  actor: DecodedEnvelope<unknown>["actor"]
 ) =>
   Effect.gen(function* () {
     const payload = yield* Payload.decode(definition, json)
@@ -66,68 +57,23 @@ const deliver = <D extends AnyEventDefinition>(
     return delivery
   })
 
-const money = { amountMinor: 250_000, currency: "EUR" }
-const move = (n: number, at: string) =>
-  deliver(
-    DealMoved,
-    { dealId: "deal_1", pipelineId: "pipe_1", fromStageId: `s${n}`, toStageId: `s${n + 1}`, ownerId: "ada" },
-    at
-  )
-
-const deliveries = Effect.all([
-  deliver(
-    PipelineCreated,
-    {
-      pipelineId: "pipe_1",
-      name: "Sales",
-      stages: [{ stageId: "s0", name: "Lead", position: 0, probability: 10, isWon: false, isLost: false }]
-    },
-    "2025-01-20T09:00:00.000Z"
-  ),
-  deliver(ContactCreated, { contactId: "contact_1", companyId: null, ownerId: "ada" }, "2025-01-20T09:05:00.000Z"),
-  deliver(
-    DealCreated,
-    {
-      dealId: "deal_1",
-      name: "First deal",
-      value: money,
-      pipelineId: "pipe_1",
-      stageId: "s0",
-      ownerId: "ada",
-      contactId: "contact_1",
-      companyId: null
-    },
-    "2025-01-20T09:10:00.000Z"
-  ),
-  move(0, "2025-01-21T09:00:00.000Z"),
-  move(1, "2025-01-21T10:00:00.000Z"),
-  move(2, "2025-01-22T09:00:00.000Z"),
-  deliver(
-    DealWon,
-    {
-      dealId: "deal_1",
-      pipelineId: "pipe_1",
-      stageId: "s3",
-      value: money,
-      ownerId: "ada",
-      wonSource: null,
-      closedAt: "2025-01-22T10:00:00.000Z"
-    },
-    "2025-01-22T10:00:00.000Z"
-  ),
-  deliver(
-    TaskCompleted,
-    {
-      taskId: "task_1",
-      type: "follow_up",
-      assigneeId: "ada",
-      dealId: "deal_1",
-      contactId: "contact_1",
-      completedAt: "2025-01-22T11:00:00.000Z"
-    },
-    "2025-01-22T11:00:00.000Z"
-  )
-])
+const deliveries = Effect.forEach(
+  FirstWin.firstWin({
+    learner: "ada",
+    ids: "1",
+    at: [
+      "2025-01-20T09:00:00.000Z",
+      "2025-01-20T09:05:00.000Z",
+      "2025-01-20T09:10:00.000Z",
+      "2025-01-21T09:00:00.000Z",
+      "2025-01-21T10:00:00.000Z",
+      "2025-01-22T09:00:00.000Z",
+      "2025-01-22T10:00:00.000Z",
+      "2025-01-22T11:00:00.000Z"
+    ]
+  }),
+  (event) => deliver(event)
+)
 
 const handleAll = (all: ReadonlyArray<Delivery>) =>
   Effect.forEach(all, ({ definition, envelope }) => ProgressConsumer.handle(definition, envelope))
@@ -189,9 +135,11 @@ layer(TestLayer, { excludeTestServices: true })("CRM events into the learning jo
     Effect.gen(function* () {
       yield* installBuiltInTracks("org_crm")
       const system = yield* deliver(
-        ContactCreated,
-        { contactId: "contact_9", companyId: null, ownerId: "ada" },
-        "2025-01-20T09:00:00.000Z",
+        journeyEvent(
+          CrmEvents.ContactCreated,
+          { contactId: "contact_9", companyId: null, ownerId: "ada" },
+          "2025-01-20T09:00:00.000Z"
+        ),
         { type: "system", id: "importer" }
       )
       assert.isUndefined(yield* ProgressConsumer.handle(system.definition, system.envelope))

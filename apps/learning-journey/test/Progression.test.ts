@@ -5,119 +5,51 @@
  */
 import { randomUUID } from "node:crypto"
 import { assert, layer } from "@effect/vitest"
-import {
-  ContactCreated,
-  DealCreated,
-  DealMoved,
-  DealWon,
-  PipelineCreated,
-  TaskCompleted
-} from "@tessera/contracts/crm/Events"
+import * as CrmEvents from "@tessera/contracts/crm/Events"
 import * as Conditions from "@tessera/contracts/learning-journey/Conditions"
 import { TrackId } from "@tessera/contracts/learning-journey/Shared"
 import type { TrackDefinition } from "@tessera/contracts/learning-journey/Tracks"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
-import * as LearningApp from "../src/LearningApp.ts"
-import { LearnerEventRepository } from "../src/repositories/LearnerEventRepository.ts"
-import { ProgressRepository } from "../src/repositories/ProgressRepository.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
 import { type IncomingEvent, Progression } from "../src/services/Progression.ts"
+import * as FirstWin from "./support/FirstWin.ts"
+import { type JourneyEvent, journeyEvent } from "./support/FirstWin.ts"
+import { WithServices } from "./support/LearningTestLayer.ts"
 
-const Repositories = Layer.mergeAll(TrackRepository.layer, ProgressRepository.layer, LearnerEventRepository.layer)
-const TestLayer = Progression.layer.pipe(
-  Layer.provideMerge(Repositories),
-  Layer.provideMerge(LearningApp.migrations),
-  Layer.provideMerge(TestDatabase.layer())
-)
+const TestLayer = WithServices
 
 const HOUR = 3_600_000
 const t0 = Date.parse("2025-01-20T09:00:00.000Z")
 
-interface DefinitionLike {
-  readonly type: string
-  readonly version: number
-  readonly payload: { readonly Encoded: unknown }
-}
+const at = (hours: number) => new Date(t0 + hours * HOUR).toISOString()
 
-/** A CRM event as the dispatcher delivers it: a fresh id, the payload in its JSON form (typed by the definition). */
-const crm = <D extends DefinitionLike>(
-  definition: D,
-  payload: D["payload"]["Encoded"] & { readonly [field: string]: unknown },
-  hours: number
-): IncomingEvent => ({
+/** A CRM event as the dispatcher delivers it: a fresh id, the payload in its JSON form. */
+const incoming = (event: JourneyEvent): IncomingEvent => ({
   eventId: randomUUID(),
-  eventType: definition.type,
-  eventVersion: definition.version,
-  payload,
-  occurredAt: new Date(t0 + hours * HOUR)
+  eventType: event.definition.type,
+  eventVersion: event.definition.version,
+  payload: event.json,
+  occurredAt: new Date(event.occurredAt)
 })
 
-const money = { amountMinor: 100_000, currency: "EUR" }
 const moved = (n: number) =>
-  crm(
-    DealMoved,
-    { dealId: "deal_1", pipelineId: "pipe_1", fromStageId: `s${n}`, toStageId: `s${n + 1}`, ownerId: "u1" },
-    3 + n
+  incoming(
+    journeyEvent(
+      CrmEvents.DealMoved,
+      { dealId: "deal_1", pipelineId: "pipe_1", fromStageId: `s${n}`, toStageId: `s${n + 1}`, ownerId: "u1" },
+      at(3 + n)
+    )
   )
 
-const firstWin: ReadonlyArray<IncomingEvent> = [
-  crm(
-    PipelineCreated,
-    {
-      pipelineId: "pipe_1",
-      name: "Sales",
-      stages: [{ stageId: "s0", name: "Lead", position: 0, probability: 10, isWon: false, isLost: false }]
-    },
-    0
-  ),
-  crm(ContactCreated, { contactId: "contact_1", companyId: null, ownerId: "u1" }, 1),
-  crm(
-    DealCreated,
-    {
-      dealId: "deal_1",
-      name: "First deal",
-      value: money,
-      pipelineId: "pipe_1",
-      stageId: "s0",
-      ownerId: "u1",
-      contactId: "contact_1",
-      companyId: null
-    },
-    2
-  ),
-  moved(0),
-  moved(1),
-  moved(2),
-  crm(
-    DealWon,
-    {
-      dealId: "deal_1",
-      pipelineId: "pipe_1",
-      stageId: "s3",
-      value: money,
-      ownerId: "u1",
-      wonSource: null,
-      closedAt: "2025-01-20T15:00:00.000Z"
-    },
-    6
-  ),
-  crm(
-    TaskCompleted,
-    {
-      taskId: "task_1",
-      type: "follow_up",
-      assigneeId: "u1",
-      dealId: "deal_1",
-      contactId: "contact_1",
-      completedAt: "2025-01-20T16:00:00.000Z"
-    },
-    7
-  )
-]
+const firstWin: ReadonlyArray<IncomingEvent> = FirstWin.firstWin({
+  learner: "u1",
+  ids: "1",
+  amountMinor: 100_000,
+  at: [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)]
+}).map(incoming)
 
 const count = (query: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -229,7 +161,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
               id: "pipeline",
               title: "Pipeline",
               instructions: "",
-              condition: Conditions.event(PipelineCreated),
+              condition: Conditions.event(CrmEvents.PipelineCreated),
               xp: 10,
               prerequisites: [],
               required: true
@@ -259,9 +191,14 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
       const unknownInC = yield* progression.progress("org_c", "u1", custom.id).pipe(Effect.flip)
       assert.strictEqual(unknownInC._tag, "TrackNotFound")
       const recordInC = yield* progression
-        .record("org_c", "u1", crm(ContactCreated, { contactId: "c", companyId: null, ownerId: "u1" }, 1), {
-          trackId: custom.id
-        })
+        .record(
+          "org_c",
+          "u1",
+          incoming(journeyEvent(CrmEvents.ContactCreated, { contactId: "c", companyId: null, ownerId: "u1" }, at(1))),
+          {
+            trackId: custom.id
+          }
+        )
         .pipe(Effect.flip)
       assert.strictEqual(recordInC.code, "TRACK_NOT_FOUND")
       assert.strictEqual(yield* count("learning.learner_events WHERE organization_id = 'org_c'"), 1, "rolled back")
@@ -313,7 +250,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression", (it) => {
             id: "won",
             title: "Win",
             instructions: "",
-            condition: Conditions.window(DealWon, { toHours: 24 }),
+            condition: Conditions.window(CrmEvents.DealWon, { toHours: 24 }),
             xp: 5,
             prerequisites: [],
             required: true
