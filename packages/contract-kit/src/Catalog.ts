@@ -8,7 +8,7 @@
 import * as Registry from "@tessera/envelope/Registry"
 import { Data, Effect, Exit, Option, Schema, SchemaAST } from "effect"
 import { type AnyContract, type AnyEvent, domainOf, idOf } from "./Contract.ts"
-import { kitErrors } from "./ContractError.ts"
+import { edgeErrors, kitErrors } from "./ContractError.ts"
 import * as ContractSnapshot from "./ContractSnapshot.ts"
 import { jsonCodec } from "./internal/Codec.ts"
 import { errorInfo } from "./internal/ErrorInfo.ts"
@@ -42,7 +42,7 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/
 
 const eventId = (event: Pick<AnyEvent, "type" | "version">) => `${event.type}@${event.version}`
 
-const kitTags = new Set(kitErrors.map((error) => errorInfo(error).tag))
+const kitTags = new Set([...kitErrors, ...edgeErrors].map((error) => errorInfo(error).tag))
 
 const decodes = (schema: Schema.Top, value: unknown): string | undefined => {
   const exit = Schema.decodeUnknownExit(jsonCodec(schema), { onExcessProperty: "error", errors: "all" })(value)

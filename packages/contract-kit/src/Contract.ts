@@ -20,8 +20,13 @@ export type Kind = "command" | "query"
 
 export type Stability = "experimental" | "beta" | "stable" | "deprecated"
 
-/** `anonymous`: no token needed; `user`: any valid token; `admin`: a token with the `admin` role. */
-export type AuthLevel = "anonymous" | "user" | "admin"
+/**
+ * `anonymous`: no token needed; `user`: a user's token; `admin`: a user's token with the `admin`
+ * role; `service`: a service principal's token (`kind: "service"`, minted for a process such as an
+ * event consumer, never for a person) or an admin's. A service principal may call only `service`
+ * and `anonymous` operations.
+ */
+export type AuthLevel = "anonymous" | "user" | "admin" | "service"
 
 /** Semantic version of a contract: a major bump allows incompatible changes to a stable contract. */
 export type SemVer = `${number}.${number}.${number}`
@@ -34,10 +39,18 @@ export interface Policy<A extends AuthLevel = AuthLevel> {
 
 /** Who called: decoded from the bearer token. */
 export interface Principal {
+  /** The token's `sub`: a user's id, or a service's name for a service principal. */
   readonly userId: string
   readonly organizationId: string
   readonly roles: ReadonlyArray<string>
+  /** `service` for a service principal (a process, not a person); a user when omitted. */
+  readonly kind?: PrincipalKind | undefined
 }
+
+export type PrincipalKind = "user" | "service"
+
+/** Whether the caller is a service principal. */
+export const isService = (principal: Principal): boolean => principal.kind === "service"
 
 /** An emitted event with the condition under which it is emitted (shown in the docs). */
 export interface EmitDeclaration<D extends AnyEvent = AnyEvent> {

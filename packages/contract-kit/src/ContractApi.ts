@@ -3,20 +3,34 @@
  * contract, `operationId` = contract key). Servers implement it (`ContractServer`); clients derive
  * from it (`ContractClient`). Client-safe: no server, database or JWT code.
  */
-import { Schema } from "effect"
+import { Schema, SchemaAST, SchemaTransformation } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
-import type { AnyContract, Contract } from "./Contract.ts"
-import { type KitError, kitErrors } from "./ContractError.ts"
+import type { AnyContract, Contract, ErrorSchema } from "./Contract.ts"
+import { type KitError, type kitErrors, kitErrorsOf } from "./ContractError.ts"
+import { errorInfo } from "./internal/ErrorInfo.ts"
 
 /** The header carrying an idempotency key (sent lower-case by the derived client). */
 export const IDEMPOTENCY_HEADER = "idempotency-key"
 
+/** The longest `Idempotency-Key` the server accepts (a longer one answers 400). */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+/**
+ * The `Idempotency-Key` header every command takes. Deliberately unchecked here: the server checks
+ * it (1 to 255 visible ASCII characters) and answers a bad one with a problem+json 400, which a
+ * header schema check would answer with an empty body.
+ */
 export const IdempotencyHeaders = Schema.Struct({
-  [IDEMPOTENCY_HEADER]: Schema.optional(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(255)))
+  [IDEMPOTENCY_HEADER]: Schema.optional(Schema.String)
 })
 
 type KitErrorSchema = (typeof kitErrors)[number]
 
+/**
+ * The typed client sends `Idempotency-Key` on contracts declared `idempotent` (its headers are then
+ * part of the call's arguments). The server accepts the header on every command, and OpenAPI
+ * documents it on every command.
+ */
 type HeadersOf<C extends AnyContract> = C["idempotent"] extends true
   ? Schema.toCodecStringTree<typeof IdempotencyHeaders>
   : never
@@ -46,9 +60,55 @@ export type ContractHttpApi<Domain extends string, C extends AnyContract> = Http
   ContractGroup<Domain, C>
 >
 
+const problemSchemas = new WeakMap<Schema.Top, Schema.Top>()
+
+/**
+ * An error's wire schema: its problem+json body, which carries `code` (stable) but not Effect's
+ * internal `_tag`; decoding restores the tag (and so the error class), encoding drops it. The
+ * OpenAPI component is named after the error (`DealNotFound`), not after its encoded side. The
+ * server encodes its answers with this schema, the derived client decodes them with it.
+ */
+export const problemSchema = (schema: ErrorSchema): Schema.Top => {
+  const cached = problemSchemas.get(schema)
+  if (cached !== undefined) return cached
+  const info = errorInfo(schema)
+  const encoded = SchemaAST.toEncoded(schema.ast)
+  if (!SchemaAST.isObjects(encoded)) return schema
+  const fields: Record<string, Schema.Top> = Object.fromEntries(
+    encoded.propertySignatures
+      .filter((signature) => signature.name !== "_tag" && typeof signature.name === "string")
+      .map((signature) => [String(signature.name), Schema.make<Schema.Top>(signature.type)])
+  )
+  const wire = Schema.Struct({
+    type: Schema.optionalKey(Schema.String),
+    ...fields,
+    instance: Schema.optionalKey(Schema.String)
+  }).annotate({
+    identifier: info.tag,
+    title: info.title,
+    ...(info.description === undefined ? {} : { description: info.description })
+  })
+  const tag = info.tag
+  const transformation = SchemaTransformation.transform<Record<string, unknown>, Record<string, unknown>>({
+    decode: (body) => {
+      const { type: _type, instance: _instance, ...rest } = body
+      return { ...rest, _tag: tag }
+    },
+    encode: (error) => {
+      const { _tag, ...rest } = error
+      return rest
+    }
+  })
+  // The error class's encoded side is this very struct plus `_tag`; the transformation states it.
+  const decoded = Schema.make<Schema.Codec<unknown, Record<string, unknown>>>(schema.ast)
+  const problem: Schema.Top = wire.pipe(Schema.decodeTo(decoded, transformation as never))
+  problemSchemas.set(schema, problem)
+  return problem
+}
+
 /** Errors as `application/problem+json`, the content type the server answers them with. */
-const asProblem = <S extends Schema.Top>(schema: S) =>
-  schema.pipe(HttpApiSchema.asJson({ contentType: "application/problem+json" }))
+const asProblem = (schema: ErrorSchema) =>
+  problemSchema(schema).pipe(HttpApiSchema.asJson({ contentType: "application/problem+json" }))
 
 const describe = (contract: AnyContract): string =>
   [
@@ -86,8 +146,39 @@ const operationTransform =
         examples.map((example) => [example.key, { summary: example.description ?? example.key, value: example.output }])
       )
     }
+    const declared: ReadonlyArray<unknown> = Array.isArray(op.parameters) ? op.parameters : []
+    const parameters =
+      contract.kind === "command" &&
+      !declared.some(
+        (parameter) =>
+          typeof parameter === "object" &&
+          parameter !== null &&
+          "name" in parameter &&
+          parameter.name === IDEMPOTENCY_HEADER
+      )
+        ? [...declared, { name: IDEMPOTENCY_HEADER, in: "header", required: false }]
+        : declared
     return {
       ...op,
+      parameters: parameters.map((parameter: unknown) =>
+        typeof parameter === "object" &&
+        parameter !== null &&
+        "name" in parameter &&
+        parameter.name === IDEMPOTENCY_HEADER
+          ? {
+              ...parameter,
+              name: "Idempotency-Key",
+              description:
+                "Makes a retry safe: a retry with the same key and body gets the first answer (status and body, marked `Idempotent-Replayed: true`); the same key with another body answers 422. Keys are kept per organization and operation for the retention period.",
+              schema: {
+                type: "string",
+                minLength: 1,
+                maxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
+                pattern: "^[\\x21-\\x7E]+$"
+              }
+            }
+          : parameter
+      ),
       security: contract.policy.auth === "anonymous" ? [{}, { bearer: [] }] : [{ bearer: [] }],
       "x-contract": {
         key: contract.key,
@@ -102,7 +193,7 @@ const operationTransform =
 
 /** One contract's endpoint. */
 export const endpoint = <C extends AnyContract>(contract: C): EndpointOf<C> => {
-  const errors: ReadonlyArray<Schema.Top> = [...contract.errors, ...kitErrors].map(asProblem)
+  const errors: ReadonlyArray<Schema.Top> = [...contract.errors, ...kitErrorsOf(contract)].map(asProblem)
   const built = HttpApiEndpoint.make(contract.http.method)(contract.key, contract.http.path, {
     payload: contract.input,
     success: contract.output,

@@ -7,14 +7,15 @@
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { type AnyContract, domainOf } from "./Contract.ts"
-import { kitErrors } from "./ContractError.ts"
+import { kitErrorsOf } from "./ContractError.ts"
 import * as ContractSnapshot from "./ContractSnapshot.ts"
 import { errorInfo } from "./internal/ErrorInfo.ts"
 
 const AUTH_TEXT = {
   anonymous: "`anonymous` — no token needed (a token, when sent, identifies the caller)",
   user: "`user` — a valid bearer token",
-  admin: "`admin` — a bearer token with the `admin` role"
+  admin: "`admin` — a bearer token with the `admin` role",
+  service: "`service` — a service principal's token (a process, never a person), or an admin's"
 } as const
 
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ")
@@ -107,7 +108,7 @@ export const page = (contract: AnyContract): string => {
   }
   lines.push(
     "",
-    `Every operation may also answer ${kitErrors
+    `This operation may also answer ${kitErrorsOf(contract)
       .map((error) => errorInfo(error))
       .map((info) => `${info.status} \`${info.code}\``)
       .join(", ")}. Errors are \`application/problem+json\` with \`status\`, \`code\`, \`title\` and \`detail\`.`,

@@ -116,6 +116,54 @@ export class IdempotencyKeyReused extends ContractError<IdempotencyKeyReused>()(
   when: "The Idempotency-Key was already used for this operation with a different body"
 }) {}
 
+/** 404: no operation at this path (paths are exact: case, slashes and `;` parameters count). */
+export class RouteNotFound extends ContractError<RouteNotFound>()("RouteNotFound", {
+  code: "NOT_FOUND",
+  status: 404,
+  title: "Not found",
+  when: "No operation is served at this path"
+}) {}
+
+/** 405: the path exists, the method does not (the answer's `Allow` header lists the methods). */
+export class MethodNotAllowed extends ContractError<MethodNotAllowed>()(
+  "MethodNotAllowed",
+  {
+    code: "METHOD_NOT_ALLOWED",
+    status: 405,
+    title: "Method not allowed",
+    when: "The path is served with other methods"
+  },
+  { allow: Schema.Array(Schema.String) }
+) {}
+
+/** 408: the client did not send its headers or its body in time. */
+export class RequestTimeout extends ContractError<RequestTimeout>()("RequestTimeout", {
+  code: "REQUEST_TIMEOUT",
+  status: 408,
+  title: "Request timeout",
+  when: "The request's headers or body did not arrive in time"
+}) {}
+
+/** 415: a body that is not declared as JSON. */
+export class UnsupportedMediaType extends ContractError<UnsupportedMediaType>()("UnsupportedMediaType", {
+  code: "UNSUPPORTED_MEDIA_TYPE",
+  status: 415,
+  title: "Unsupported media type",
+  when: "The request body is not sent as application/json"
+}) {}
+
+/** 503: a dependency (the database) is unavailable; retry after `Retry-After` seconds. */
+export class ServiceUnavailable extends ContractError<ServiceUnavailable>()(
+  "ServiceUnavailable",
+  {
+    code: "SERVICE_UNAVAILABLE",
+    status: 503,
+    title: "Service unavailable",
+    when: "The database is unreachable or overloaded; retry after the Retry-After header's seconds"
+  },
+  { retryAfterSeconds: Schema.Number }
+) {}
+
 /** 500: anything undeclared. Carries only the request id (look it up in the server log). */
 export class InternalError extends ContractError<InternalError>()(
   "InternalError",
@@ -123,20 +171,53 @@ export class InternalError extends ContractError<InternalError>()(
   { requestId: Schema.String }
 ) {}
 
-/** The failures the kit itself answers with, on every endpoint. */
+/**
+ * The failures the kit itself answers with. Which of them an operation can answer depends on the
+ * operation (`ContractApi.kitErrorsOf`): 403 needs a policy beyond `anonymous`, 413/415 a body,
+ * 422 a command.
+ */
 export const kitErrors = [
   InvalidInput,
   Unauthenticated,
   Forbidden,
   PayloadTooLarge,
+  UnsupportedMediaType,
   IdempotencyKeyReused,
+  ServiceUnavailable,
   InternalError
 ]
+
+/** What `kitErrorsOf` reads of a contract (structural, so this module needs no `Contract` import). */
+export interface KitErrorSubject {
+  readonly kind: "command" | "query"
+  readonly policy: { readonly auth: string; readonly roles?: ReadonlyArray<string> | undefined }
+  readonly http: { readonly method: string }
+}
+
+/**
+ * The kit's failures one operation can answer, as listed in its OpenAPI operation and docs page:
+ * 403 only under a policy beyond `anonymous`, 413 and 415 only with a JSON body, 422 only on
+ * commands (the only operations taking an `Idempotency-Key`).
+ */
+export const kitErrorsOf = (contract: KitErrorSubject): ReadonlyArray<(typeof kitErrors)[number]> =>
+  kitErrors.filter((error) => {
+    if (error === Forbidden) {
+      return contract.policy.auth !== "anonymous" || (contract.policy.roles?.length ?? 0) > 0
+    }
+    if (error === PayloadTooLarge || error === UnsupportedMediaType) return contract.http.method !== "GET"
+    if (error === IdempotencyKeyReused) return contract.kind === "command"
+    return true
+  })
+
+/** Answers of the HTTP edge itself, never of an operation: unknown paths, methods, slow clients. */
+export const edgeErrors = [RouteNotFound, MethodNotAllowed, RequestTimeout]
 
 export type KitError =
   | InvalidInput
   | Unauthenticated
   | Forbidden
   | PayloadTooLarge
+  | UnsupportedMediaType
   | IdempotencyKeyReused
+  | ServiceUnavailable
   | InternalError

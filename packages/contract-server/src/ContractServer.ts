@@ -3,56 +3,46 @@
  * catalog, registers one HttpApi endpoint per contract on the app's `HttpRouter`, plus
  * `/openapi.json` and a Scalar docs page, and runs every call through the same pipeline:
  *
- *   read body (413 over the limit) → decode input, unknown properties rejected (400 with issues)
- *   → authenticate the bearer token (401) → authorize by policy (403) → open a transaction
- *   → [idempotency claim] → handler → emitted events via `EventSink` + audit row → commit
- *   → encode output.
+ *   exact path (404) → declared length (413) → authenticate the bearer token (401) → authorize by
+ *   policy (403) → `Idempotency-Key` (400 when malformed) → read the input: JSON body (415, 413,
+ *   400) or query string, edge checks shared by every contract (400) → decode, unknown properties
+ *   rejected (400 with issues) → open a transaction → idempotency claim (replay or 422) → handler
+ *   → emitted events via `EventSink` + audit row → commit → encode output.
  *
- * Declared errors answer `application/problem+json` with their status and code; anything else is a
- * 500 carrying only the request id (the cause goes to the log). Several apps can mount their
- * layers on one router (`apps/stack`), each with its own paths.
+ * Each step lives in its own module: `RequestInput` (body, query, headers), `CallAuth`,
+ * `Idempotency`, `EmitCapture`, `AuditLog`, `Problem` (answers), `Failures` (what an unexpected
+ * failure answers and how it is logged), `EdgeRoutes` (404/405 for what no route takes).
+ *
+ * Declared errors answer `application/problem+json` with their status and code; a database outage
+ * answers 503 with `Retry-After`; anything else is a 500 carrying only the request id (the cause
+ * goes to the log, rate limited). Several apps can mount their layers on one router
+ * (`apps/stack`), each with its own paths.
  */
-import { createHash, randomUUID } from "node:crypto"
+import { randomUUID } from "node:crypto"
 import * as Catalog from "@tessera/contract-kit/Catalog"
-import { type AnyContract, type AnyEvent, domainOf, type Principal } from "@tessera/contract-kit/Contract"
+import type { AnyContract, AnyEvent, Principal } from "@tessera/contract-kit/Contract"
 import * as ContractApi from "@tessera/contract-kit/ContractApi"
-import {
-  Forbidden,
-  IdempotencyKeyReused,
-  InternalError,
-  InvalidInput,
-  kitErrors,
-  PayloadTooLarge,
-  Unauthenticated
-} from "@tessera/contract-kit/ContractError"
+import { InvalidInput, RouteNotFound } from "@tessera/contract-kit/ContractError"
 import { dataCodec, jsonCodec } from "@tessera/contract-kit/internal/Codec"
-import { errorInfo } from "@tessera/contract-kit/internal/ErrorInfo"
 import * as Issues from "@tessera/contract-kit/internal/Issues"
-import { EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
+import type { EventSink } from "@tessera/envelope/EventSink"
 import type * as Registry from "@tessera/envelope/Registry"
-import { ByteSize, Clock, Config, Data, Effect, Layer, Option, Schema } from "effect"
-import type { HttpServerError } from "effect/http"
-import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Clock, Config, Data, Effect, Layer, Schema } from "effect"
+import { HttpRouter, type HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, type HttpApiGroup, HttpApiScalar } from "effect/http-api"
-import { SqlClient, SqlSchema } from "effect/sql"
-import { Auth } from "./Auth.ts"
-import {
-  CallContext,
-  type CallHandlerContext,
-  type EmitOptions,
-  type Implementation,
-  type RequirementsOf
-} from "./Implementation.ts"
+import { SqlClient } from "effect/sql"
+import * as AuditLog from "./AuditLog.ts"
+import type { Auth } from "./Auth.ts"
+import * as CallAuth from "./CallAuth.ts"
+import * as EdgeRoutes from "./EdgeRoutes.ts"
+import * as EmitCapture from "./EmitCapture.ts"
+import * as Failures from "./Failures.ts"
+import * as Idempotency from "./Idempotency.ts"
+import { CallContext, type CallHandlerContext, type Implementation, type RequirementsOf } from "./Implementation.ts"
+import * as Problem from "./Problem.ts"
+import * as RequestInput from "./RequestInput.ts"
 
-/** A handler emitted an event its contract does not declare: a bug, answered as a 500. */
-export class UndeclaredEvent extends Data.TaggedError("UndeclaredEvent")<{
-  readonly contract: string
-  readonly event: string
-}> {
-  override get message(): string {
-    return `${this.contract} emitted ${this.event}, which it does not declare`
-  }
-}
+export { UndeclaredEvent } from "./EmitCapture.ts"
 
 /** A handler failed with an error its contract does not declare: a bug, answered as a 500. */
 export class UndeclaredError extends Data.TaggedError("UndeclaredError")<{
@@ -89,115 +79,31 @@ export interface LayerOptions<Impls extends ReadonlyArray<Implementation>> {
 /** What a call's pipeline needs besides the handler's own services. */
 type PipelineServices = Auth | SqlClient.SqlClient | EventSink
 
-const IdempotencyRecord = Schema.Struct({
-  request_hash: Schema.String,
-  status: Schema.NullOr(Schema.Number),
-  body: Schema.Unknown
-})
-
 type Answer = { readonly status: number; readonly body: unknown; readonly replayed: boolean }
 
-const json = (status: number, body: unknown, headers: Record<string, string>, contentType?: string) =>
-  HttpServerResponse.jsonUnsafe(body, { status, headers, ...(contentType === undefined ? {} : { contentType }) })
-
-/** A header value, when present and sane (opaque ids: letters, digits, `-_.:`, at most 128). */
-const headerId = (request: HttpServerRequest.HttpServerRequest, name: string): string | undefined => {
-  const value = request.headers[name]
-  return value !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : undefined
+/** The facts of one call, once its input is read, decoded and its caller known. */
+interface Call {
+  readonly input: unknown
+  readonly body: unknown
+  readonly principal: Principal | undefined
+  readonly idempotencyKey: string | undefined
+  readonly requestId: string
+  readonly correlationId: string
+  readonly causationId: string | undefined
+  readonly traceparent: string | undefined
 }
 
-/** Canonical JSON (sorted keys): the same input hashes the same however it was spelled. */
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`
-  }
-  return JSON.stringify(value) ?? "null"
-}
-
-const isBodyTooLarge = (error: HttpServerError.HttpServerError) =>
-  error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-
-const readJsonBody = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
-  Effect.gen(function* () {
-    const declared = Number(request.headers["content-length"] ?? "0")
-    if (Number.isFinite(declared) && declared > limit) {
-      return yield* new PayloadTooLarge({ limit, detail: `The body is ${declared} bytes; the limit is ${limit}` })
-    }
-    const bytes = yield* request.arrayBuffer.pipe(
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(limit)),
-      Effect.mapError((error) =>
-        isBodyTooLarge(error)
-          ? new PayloadTooLarge({ limit, detail: `The body exceeds the limit of ${limit} bytes` })
-          : new InvalidInput({ detail: "The request body could not be read", issues: [] })
-      )
-    )
-    const text = new TextDecoder().decode(bytes)
-    return yield* Effect.try({
-      try: (): unknown => JSON.parse(text),
-      catch: () => new InvalidInput({ detail: "The request body is not valid JSON", issues: [] })
-    })
-  })
-
-/** The 500 answer: the `InternalError` problem, carrying only the request id. */
-const internalError = (requestId: string) => {
-  const error = new InternalError({ requestId, detail: `Unexpected failure; quote request id ${requestId}` })
-  return json(
-    500,
-    { type: "about:blank", ...Schema.encodeSync(InternalError)(error), instance: requestId },
-    { "x-request-id": requestId },
-    "application/problem+json"
-  )
-}
-
-/** The query parameters of a GET call: its input, before decoding. */
-const queryOf = (request: HttpServerRequest.HttpServerRequest) =>
-  Option.match(HttpServerRequest.toURL(request), {
-    onNone: () => ({}),
-    onSome: (url) => HttpServerRequest.searchParamsFromURL(url)
-  })
-
-const authenticate = (request: HttpServerRequest.HttpServerRequest, contract: AnyContract) =>
-  Effect.gen(function* () {
-    const header = request.headers.authorization
-    if (header === undefined || header.trim() === "") {
-      if (contract.policy.auth === "anonymous") return undefined
-      return yield* new Unauthenticated({ detail: "A bearer token is required" })
-    }
-    const match = /^Bearer\s+(\S+)$/i.exec(header.trim())
-    if (match?.[1] === undefined) {
-      return yield* new Unauthenticated({ detail: "The Authorization header must be 'Bearer <token>'" })
-    }
-    const auth = yield* Auth
-    return yield* auth.verify(match[1]).pipe(
-      Effect.mapError(
-        (error) =>
-          new Unauthenticated({
-            detail: error.reason === "ERR_JWT_EXPIRED" ? "The bearer token has expired" : "The bearer token is invalid"
-          })
-      )
-    )
-  })
-
-const authorize = (contract: AnyContract, principal: Principal | undefined) =>
-  Effect.gen(function* () {
-    const { auth, roles } = contract.policy
-    if (auth === "anonymous" && (roles === undefined || roles.length === 0)) return
-    if (principal === undefined) return yield* new Unauthenticated({ detail: "A bearer token is required" })
-    if (auth === "admin" && !principal.roles.includes("admin")) {
-      return yield* new Forbidden({ detail: `${contract.key} requires the admin role` })
-    }
-    if (roles !== undefined && roles.length > 0 && !roles.some((role) => principal.roles.includes(role))) {
-      return yield* new Forbidden({ detail: `${contract.key} requires one of the roles: ${roles.join(", ")}` })
-    }
-  })
+type FailureLogger = ReturnType<typeof Failures.makeLogger>
 
 /** Everything a call needs that does not change between calls of one contract. */
-const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes: number) => {
+const prepare = <R>(
+  implementation: Implementation<AnyContract, R>,
+  maxBodyBytes: number,
+  logFailure: FailureLogger
+) => {
   const { contract } = implementation
-  const domain = domainOf(contract)
   const fromQuery = contract.http.method === "GET"
+  const isCommand = contract.kind === "command"
   const decodeInput = Schema.decodeUnknownEffect(
     fromQuery
       ? dataCodec(Schema.toCodecArrayFromSingle(Schema.toCodecStringTree(dataCodec(contract.input))))
@@ -205,204 +111,136 @@ const prepare = <R>(implementation: Implementation<AnyContract, R>, maxBodyBytes
     { onExcessProperty: "error", errors: "all" }
   )
   const encodeOutput = Schema.encodeUnknownEffect(jsonCodec(contract.output))
-  const declaredErrors = contract.errors.map((schema) => ({
-    schema,
-    is: Schema.is(jsonCodec(schema)),
-    encode: Schema.encodeUnknownEffect(jsonCodec(schema)),
-    info: errorInfo(schema)
-  }))
-  const kit = kitErrors.map((schema) => ({
-    is: Schema.is(jsonCodec(schema)),
-    encode: Schema.encodeUnknownEffect(jsonCodec(schema)),
-    info: errorInfo(schema)
-  }))
-  const declaredEvents = new Set(contract.emits.map(({ event }) => `${event.type}@${event.version}`))
+  const problems = Problem.forContract(contract)
+  const events = EmitCapture.forContract(contract)
+  // Commands (and audited queries) run in one transaction with their events and audit row. A
+  // plain query has nothing to commit: its statements run on the pool directly, one round trip
+  // each instead of BEGIN … COMMIT around them.
+  const inTransaction = isCommand || contract.audit !== false
 
-  /** A declared or kit error as its problem+json answer; `undefined` for anything else. */
-  const problem = (error: unknown, requestId: string) =>
-    Effect.gen(function* () {
-      const match = declaredErrors.find((entry) => entry.is(error)) ?? kit.find((entry) => entry.is(error))
-      if (match === undefined) return undefined
-      const encoded = yield* match.encode(error).pipe(Effect.orDie)
-      const status = match.info.status ?? 500
-      const body = {
-        type: "about:blank",
-        title: match.info.title,
-        status,
-        code: match.info.code,
-        ...(typeof encoded === "object" && encoded !== null ? encoded : {}),
-        instance: requestId
-      }
-      return json(status, body, { "x-request-id": requestId }, "application/problem+json")
-    })
-
-  const inTransaction = contract.kind === "command" || contract.audit !== false
-
-  const transaction = (
-    input: unknown,
-    body: unknown,
-    principal: Principal | undefined,
-    request: HttpServerRequest.HttpServerRequest,
-    ids: { readonly requestId: string; readonly correlationId: string }
-  ) =>
+  /** The handler with its idempotency claim, events and audit row. */
+  const run = (call: Call) =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const sink = yield* EventSink
       const now = new Date(yield* Clock.currentTimeMillis)
-      const findIdempotencyRecord = SqlSchema.findOneOption({
-        Request: Schema.Struct({ organizationId: Schema.String, operation: Schema.String, key: Schema.String }),
-        Result: IdempotencyRecord,
-        execute: ({ organizationId, operation, key }) => sql`
-          SELECT request_hash, status, body FROM contract_kit.idempotency_keys
-          WHERE organization_id = ${organizationId} AND operation = ${operation} AND key = ${key}`
-      })
-
-      const idempotencyKey = contract.idempotent ? request.headers[ContractApi.IDEMPOTENCY_HEADER] : undefined
-      const organizationId = principal?.organizationId ?? ""
-      if (idempotencyKey !== undefined && idempotencyKey !== "") {
-        const requestHash = createHash("sha256").update(canonicalJson(body)).digest("hex")
-        // Concurrent retries wait here on the primary key until the first call commits or rolls back.
-        const claimed = yield* sql`
-          INSERT INTO contract_kit.idempotency_keys (organization_id, operation, key, request_hash, created_at)
-          VALUES (${organizationId}, ${contract.key}, ${idempotencyKey}, ${requestHash}, ${now})
-          ON CONFLICT DO NOTHING
-          RETURNING key`
-        if (claimed.length === 0) {
-          const stored = yield* findIdempotencyRecord({ organizationId, operation: contract.key, key: idempotencyKey })
-          if (Option.isNone(stored) || stored.value.request_hash !== requestHash || stored.value.status === null) {
-            return yield* new IdempotencyKeyReused({
-              detail: `Idempotency-Key ${idempotencyKey} was used for ${contract.key} with a different body`
-            })
-          }
-          return { status: stored.value.status, body: stored.value.body, replayed: true } satisfies Answer
-        }
+      const claim =
+        call.idempotencyKey === undefined
+          ? undefined
+          : {
+              organizationId: call.principal?.organizationId ?? "",
+              operation: contract.key,
+              key: call.idempotencyKey,
+              requestHash: Idempotency.hashOf(call.body)
+            }
+      if (claim !== undefined) {
+        const claimed = yield* Idempotency.claim(sql, claim, now)
+        if (claimed._tag === "Replay")
+          return { status: claimed.status, body: claimed.body, replayed: true } satisfies Answer
       }
 
-      const emitted: Array<OutgoingEvent> = []
+      const capture = events.capture()
       const context: CallHandlerContext = {
         contract,
-        actor: principal,
-        requestId: ids.requestId,
-        correlationId: ids.correlationId,
-        emit: (event: AnyEvent, payload: unknown, options?: EmitOptions) =>
-          Effect.suspend(() => {
-            const id = `${event.type}@${event.version}`
-            if (!declaredEvents.has(id)) {
-              return Effect.die(new UndeclaredEvent({ contract: contract.key, event: id }))
-            }
-            emitted.push({ definition: event, payload, subject: options?.subject, occurredAt: options?.occurredAt })
-            return Effect.void
-          })
+        actor: call.principal,
+        requestId: call.requestId,
+        correlationId: call.correlationId,
+        emit: capture.emit
       }
-      const output = yield* implementation.run(input, context).pipe(
+      const output = yield* implementation.run(call.input, context).pipe(
         Effect.provideService(CallContext, {
           contractKey: contract.key,
-          actor: principal,
-          requestId: ids.requestId,
-          correlationId: ids.correlationId
+          actor: call.principal,
+          requestId: call.requestId,
+          correlationId: call.correlationId
         }),
         Effect.catch((error) =>
-          declaredErrors.some((entry) => entry.is(error))
+          problems.isDeclared(error)
             ? Effect.fail(new DeclaredFailure({ error }))
             : Effect.die(new UndeclaredError({ contract: contract.key, error }))
         )
       )
-
-      const eventIds =
-        emitted.length === 0 || principal === undefined
-          ? []
-          : yield* sink
-              .publish(emitted, {
-                producer: domain,
-                organizationId: principal.organizationId,
-                actor: { type: "user", id: principal.userId },
-                correlationId: ids.correlationId,
-                causationId: headerId(request, "x-causation-id"),
-                traceparent: request.headers.traceparent
-              })
-              .pipe(Effect.orDie)
-      if (emitted.length > 0 && principal === undefined) {
-        return yield* Effect.die(new UndeclaredEvent({ contract: contract.key, event: "(anonymous call)" }))
-      }
-
-      if (contract.audit !== false) {
-        yield* sql`
-          INSERT INTO contract_kit.audit_log ${sql.insert({
-            occurred_at: now,
-            organization_id: principal?.organizationId ?? null,
-            actor_type: principal === undefined ? "anonymous" : "user",
-            actor_id: principal?.userId ?? null,
-            contract_key: contract.key,
-            contract_version: contract.version,
-            action: contract.audit.action,
-            request_id: ids.requestId,
-            correlation_id: ids.correlationId,
-            input: contract.audit.input ? JSON.stringify(body) : null,
-            event_ids: eventIds
-          })}`
-      }
-
+      const eventIds = yield* capture.publish(call)
+      yield* AuditLog.write(sql, contract, {
+        principal: call.principal,
+        requestId: call.requestId,
+        correlationId: call.correlationId,
+        input: call.body,
+        eventIds,
+        occurredAt: now
+      })
       const encoded = yield* encodeOutput(output).pipe(Effect.orDie)
-      if (idempotencyKey !== undefined && idempotencyKey !== "") {
-        yield* sql`
-          UPDATE contract_kit.idempotency_keys SET status = 200, body = ${JSON.stringify(encoded)}
-          WHERE organization_id = ${organizationId} AND operation = ${contract.key} AND key = ${idempotencyKey}`
-      }
+      if (claim !== undefined) yield* Idempotency.complete(sql, claim, 200, encoded)
       return { status: 200, body: encoded, replayed: false } satisfies Answer
-    }).pipe(
-      // Commands (and audited queries) run in one transaction with their events and audit row. A
-      // plain query has nothing to commit: its statements run on the pool directly, one round trip
-      // each instead of BEGIN … COMMIT around them.
-      (effect) => (inTransaction ? Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect)) : effect),
-      // A database failure is not the caller's to act on: a 500 that leaks nothing.
-      Effect.catchTag("SqlError", (error) => Effect.die(error))
+    }).pipe((effect) =>
+      inTransaction ? Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect)) : effect
     )
 
-  const call = (request: HttpServerRequest.HttpServerRequest) =>
+  /** The call before the handler: who calls, and with what input. */
+  const admit = (request: HttpServerRequest.HttpServerRequest, requestId: string, correlationId: string) =>
     Effect.gen(function* () {
-      const requestId = headerId(request, "x-request-id") ?? randomUUID()
-      const correlationId = headerId(request, "x-correlation-id") ?? requestId
-      const answer = yield* Effect.gen(function* () {
-        const body = fromQuery ? queryOf(request) : yield* readJsonBody(request, maxBodyBytes)
-        const input = yield* decodeInput(body).pipe(
-          Effect.mapError(
-            (error) =>
-              new InvalidInput({
-                detail: `The input does not match ${contract.key}@${contract.version}`,
-                issues: Issues.flatten(error.issue)
-              })
-          )
+      if (!fromQuery) yield* RequestInput.checkDeclaredLength(request, maxBodyBytes)
+      const principal = yield* CallAuth.authenticate(request, contract)
+      yield* CallAuth.authorize(contract, principal)
+      const idempotencyKey = isCommand ? yield* RequestInput.idempotencyKey(request) : undefined
+      const body = fromQuery
+        ? yield* RequestInput.queryInput(request)
+        : yield* RequestInput.jsonBody(request, maxBodyBytes)
+      const input = yield* decodeInput(body).pipe(
+        Effect.mapError(
+          (error) =>
+            new InvalidInput({
+              detail: `The input does not match ${contract.key}@${contract.version}`,
+              issues: Issues.flatten(error.issue)
+            })
         )
-        const principal = yield* authenticate(request, contract)
-        yield* authorize(contract, principal)
-        return yield* transaction(input, body, principal, request, { requestId, correlationId })
-      }).pipe(
+      )
+      return {
+        input,
+        body,
+        principal,
+        idempotencyKey,
+        requestId,
+        correlationId,
+        causationId: RequestInput.headerId(request, "x-causation-id"),
+        traceparent: RequestInput.traceparent(request)
+      } satisfies Call
+    })
+
+  const call = (request: HttpServerRequest.HttpServerRequest) =>
+    Effect.suspend(() => {
+      const requestId = RequestInput.headerId(request, "x-request-id") ?? randomUUID()
+      if (EdgeRoutes.pathOf(request.url) !== contract.http.path) {
+        return Effect.succeed(
+          Problem.kit(new RouteNotFound({ detail: "No operation is served at this path" }), requestId)
+        )
+      }
+      const correlationId = RequestInput.headerId(request, "x-correlation-id") ?? requestId
+      return Effect.flatMap(admit(request, requestId, correlationId), run).pipe(
         Effect.map((answer) =>
-          json(answer.status, answer.body, {
+          Problem.json(answer.status, answer.body, {
             "x-request-id": requestId,
             ...(answer.replayed ? { "idempotent-replayed": "true" } : {})
           })
         ),
-        Effect.catch((failure) =>
-          Effect.flatMap(
-            problem(failure._tag === "DeclaredFailure" ? failure.error : failure, requestId),
-            (response) =>
-              response === undefined
-                ? Effect.die(new UndeclaredError({ contract: contract.key, error: failure }))
-                : Effect.succeed(response)
+        // A database failure is classified with the defects below (503 for an outage).
+        Effect.catchTag("SqlError", (error) => Effect.die(error)),
+        Effect.catch((failure) => {
+          const response = problems.answerOf(failure._tag === "DeclaredFailure" ? failure.error : failure, requestId)
+          return response === undefined
+            ? Effect.die(new UndeclaredError({ contract: contract.key, error: failure }))
+            : Effect.succeed(response)
+        }),
+        Effect.catchCause((cause) => {
+          const classified = Failures.classify(cause)
+          const error = Failures.answerOf(classified)
+          return Effect.as(
+            logFailure(contract.key, classified, cause, { requestId, contract: contract.key }),
+            error === undefined ? Problem.internalError(requestId) : Problem.kit(error, requestId)
           )
-        ),
-        Effect.catchCause((cause) =>
-          Effect.as(
-            Effect.logError(`${contract.key} failed`, cause).pipe(
-              Effect.annotateLogs({ requestId, contract: contract.key })
-            ),
-            internalError(requestId)
-          )
-        )
+        }),
+        Effect.withSpan(`contract ${contract.key}`, { attributes: { "contract.key": contract.key } })
       )
-      return answer
-    }).pipe(Effect.withSpan(`contract ${contract.key}`, { attributes: { "contract.key": contract.key } }))
+    })
 
   return { contract, call }
 }
@@ -445,7 +283,11 @@ export const layer = <const Impls extends ReadonlyArray<Implementation>>(options
       const implementations = options.catalog as ReadonlyArray<
         Implementation<AnyContract, RequirementsOf<Impls[number]> | CallContext>
       >
-      const prepared = implementations.map((implementation) => prepare(implementation, maxBodyBytes))
+      const logFailure = Failures.makeLogger()
+      const prepared = implementations.map((implementation) => prepare(implementation, maxBodyBytes, logFailure))
+      for (const contract of contracts) yield* EdgeRoutes.register(contract.http.method, contract.http.path)
+      if (openapiPath !== false) yield* EdgeRoutes.register("GET", openapiPath)
+      if (docsPath !== false) yield* EdgeRoutes.register("GET", docsPath)
       // See `GroupBuilder`: the loop registers exactly one raw handler per endpoint of `api`.
       const group = (HttpApiBuilder.group as unknown as GroupBuilder)<PipelineServices | RequirementsOf<Impls[number]>>(
         api,
@@ -466,12 +308,18 @@ export const layer = <const Impls extends ReadonlyArray<Implementation>>(options
 }
 
 /**
- * Serves routes with `HttpRouter.serve`, logging every request only when `TESSERA_HTTP_LOG=true`
- * (the request logger costs about two thirds of the throughput).
+ * Serves routes with `HttpRouter.serve` on exact paths, answering what no route takes with a
+ * problem+json 404 or 405 (`EdgeRoutes`), and logging every request only when
+ * `TESSERA_HTTP_LOG=true` (the request logger costs about two thirds of the throughput).
  */
 export const serve = <A, E, R>(routes: Layer.Layer<A, E, R>) =>
   Layer.unwrap(
     Effect.map(Config.Boolean("TESSERA_HTTP_LOG").pipe(Config.withDefault(false)), (log) =>
-      HttpRouter.serve(routes, { disableLogger: !log })
+      HttpRouter.serve(
+        Layer.mergeAll(routes, EdgeRoutes.layer).pipe(
+          Layer.provide(Layer.succeed(EdgeRoutes.KnownRoutes, new Map<string, Set<string>>()))
+        ),
+        { disableLogger: !log, routerConfig: EdgeRoutes.routerConfig }
+      )
     )
   )

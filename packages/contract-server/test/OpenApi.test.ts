@@ -80,7 +80,8 @@ layer(TestServer.layer(Layer.merge(SampleApp.routes, otherRoutes)), { excludeTes
   (it) => {
     it.effect("/openapi.json: 3.1, operationId = contract key, errors as problem+json, bearer, examples", () =>
       Effect.gen(function* () {
-        const spec = Schema.decodeUnknownSync(Spec)(yield* getJson("/openapi.json"))
+        const raw = yield* getJson("/openapi.json")
+        const spec = Schema.decodeUnknownSync(Spec)(raw)
         assert.strictEqual(spec.openapi, "3.1.0")
         const ops = operations(spec)
         assert.sameMembers(
@@ -105,8 +106,10 @@ layer(TestServer.layer(Layer.merge(SampleApp.routes, otherRoutes)), { excludeTes
           "403",
           "409",
           "413",
+          "415",
           "422",
-          "500"
+          "500",
+          "503"
         ])
         assert.sameMembers(Object.keys(ops["sample.task.complete"]?.responses ?? {}), [
           "200",
@@ -116,9 +119,28 @@ layer(TestServer.layer(Layer.merge(SampleApp.routes, otherRoutes)), { excludeTes
           "404",
           "409",
           "413",
+          "415",
           "422",
-          "500"
+          "500",
+          "503"
         ])
+        // A GET query takes no body and no Idempotency-Key: no 413, 415 or 422.
+        assert.sameMembers(Object.keys(ops["sample.task.list"]?.responses ?? {}), [
+          "200",
+          "400",
+          "401",
+          "403",
+          "500",
+          "503"
+        ])
+        // Every command documents Idempotency-Key; no query does.
+        assert.include(
+          (ops["sample.task.complete"]?.parameters ?? []).map((parameter) => `${parameter.in}:${parameter.name}`),
+          "header:Idempotency-Key"
+        )
+        // Error schemas are named after the error and carry no Effect-internal _tag.
+        assert.notInclude(JSON.stringify(raw), "Encoded")
+        assert.notInclude(JSON.stringify(raw), '"_tag"')
         assert.hasAllKeys(create?.responses["409"]?.content ?? {}, ["application/problem+json"])
         assert.hasAllKeys(create?.responses["400"]?.content ?? {}, ["application/problem+json"])
         const list = ops["sample.task.list"]
