@@ -6,19 +6,46 @@
  */
 import type * as App from "@tessera/contract-server/App"
 import type * as AppProcess from "@tessera/contract-server/AppProcess"
+import { catalog as crmContracts } from "@tessera/contracts/crm/Catalog"
+import { catalog as dispatchContracts } from "@tessera/contracts/dispatch/Catalog"
+import { catalog as learningContracts } from "@tessera/contracts/learning-journey/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import { CrmApp } from "@tessera/crm/CrmApp"
 import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
 import * as Outbox from "@tessera/dispatcher/Outbox"
 import { LearningApp } from "@tessera/learning-journey/LearningApp"
+import { OperationsApp } from "@tessera/operations/OperationsApp"
+import * as FrontDoor from "./FrontDoor.ts"
 
 /** Every mounted app, in the order `/health` and the docs list them. */
-export const apps: ReadonlyArray<App.App> = [CrmApp, LearningApp]
+export const apps: ReadonlyArray<App.App> = [CrmApp, LearningApp, OperationsApp]
+
+/** What `/`, `/openapi.json`, `/docs` and Studio's catalog list: each mounted domain's contracts. */
+export const domains: ReadonlyArray<FrontDoor.Domain> = [
+  { domain: "crm", name: "The CRM", contracts: crmContracts, openapiPath: "/crm/openapi.json", docsPath: "/crm/docs" },
+  {
+    domain: "learning",
+    name: "The learning journey",
+    contracts: learningContracts,
+    openapiPath: "/learning/openapi.json",
+    docsPath: "/learning/docs"
+  },
+  {
+    domain: "dispatch",
+    name: "Operations (dispatcher admin)",
+    contracts: dispatchContracts,
+    openapiPath: "/dispatch/openapi.json",
+    docsPath: "/dispatch/docs"
+  }
+]
+
+/** The landing page, the merged OpenAPI document and docs, the catalog JSON and Studio. */
+export const FrontDoorApp = FrontDoor.make({ domains, registry })
 
 export const options: AppProcess.Options = {
   name: "Tessera",
   defaultPort: 3000,
-  apps,
+  apps: [...apps, FrontDoorApp],
   migrations: DispatchMigrations.layer,
   eventSink: Outbox.layer(registry)
 }

@@ -14,6 +14,7 @@ import * as Registry from "@tessera/envelope/Registry"
 import * as RegistryExport from "@tessera/envelope/RegistryExport"
 import { Result } from "effect"
 import { catalog as crm } from "../src/crm/Catalog.ts"
+import { catalog as dispatch } from "../src/dispatch/Catalog.ts"
 import { catalog as learning } from "../src/learning-journey/Catalog.ts"
 import { registry } from "../src/registry.ts"
 
@@ -21,6 +22,7 @@ const root = Path.resolve(import.meta.dirname, "..")
 
 export const catalogs: ReadonlyArray<readonly [folder: string, contracts: ReadonlyArray<AnyContract>]> = [
   ["docs/crm", crm],
+  ["docs/dispatch", dispatch],
   ["docs/learning-journey", learning]
 ]
 
