@@ -1,12 +1,14 @@
 /**
  * Bearer authentication: HS256 JWTs (via `jose`) carrying the user id (`sub`), the organization
- * (`org`) and the roles (`roles`). The secret comes from `TESSERA_AUTH_SECRET` (redacted). Outside
+ * (`org`), the roles (`roles`) and, for a service principal, `kind: "service"` (a process such as
+ * an event consumer, never a person: see `Contract.AuthLevel`). The secret comes from `TESSERA_AUTH_SECRET` (redacted). Outside
  * production a well-known development secret is used when none is set, so `pnpm --filter
  * @tessera/contract-kit dev-token` can mint local tokens; with `TESSERA_ENV=production` the secret is
  * required and the development secret is refused at boot.
  */
 import { createSecretKey } from "node:crypto"
 import type { Principal } from "@tessera/contract-kit/Contract"
+import { StorableString } from "@tessera/contract-kit/EdgeChecks"
 import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { errors as JoseErrors, jwtVerify, SignJWT } from "jose"
 
@@ -34,10 +36,19 @@ export class DevTokenRefused extends Data.TaggedError("DevTokenRefused")<{
   readonly message: string
 }> {}
 
+/**
+ * The claims a token must carry, bounded like the ids they become: `sub` is a user id or service
+ * name (1 to 64 characters, like every user id in the contracts), `org` an organization id (1 to
+ * 200, like the event envelope's), both storable by PostgreSQL; at most 32 roles. `kind: "service"`
+ * marks a service principal. A token outside these bounds is a 401, never a failure further in.
+ */
 const Claims = Schema.Struct({
-  sub: Schema.String.check(Schema.isMinLength(1)),
-  org: Schema.String.check(Schema.isMinLength(1)),
-  roles: Schema.optional(Schema.Array(Schema.String))
+  sub: StorableString.check(Schema.isMinLength(1), Schema.isMaxLength(64)),
+  org: StorableString.check(Schema.isMinLength(1), Schema.isMaxLength(200)),
+  roles: Schema.optional(
+    Schema.Array(StorableString.check(Schema.isMinLength(1), Schema.isMaxLength(64))).check(Schema.isMaxLength(32))
+  ),
+  kind: Schema.optional(Schema.Literals(["user", "service"]))
 })
 
 export interface MintOptions {
@@ -81,7 +92,12 @@ export const make = (secret: Redacted.Redacted<string>, environment: Environment
         const claims = yield* Schema.decodeUnknownEffect(Claims)(result.payload).pipe(
           Effect.mapError(() => new TokenInvalid({ reason: "ERR_JWT_CLAIMS_INVALID" }))
         )
-        return { userId: claims.sub, organizationId: claims.org, roles: claims.roles ?? [] }
+        return {
+          userId: claims.sub,
+          organizationId: claims.org,
+          roles: claims.roles ?? [],
+          ...(claims.kind === "service" ? { kind: "service" as const } : {})
+        }
       }),
     mint: (principal, options = {}) =>
       Effect.gen(function* () {
@@ -89,7 +105,11 @@ export const make = (secret: Redacted.Redacted<string>, environment: Environment
         const seconds = Math.floor(now / 1000)
         const ttl = Duration.toSeconds(Duration.fromInputUnsafe(options.expiresIn ?? "12 hours"))
         return yield* Effect.promise(() =>
-          new SignJWT({ org: principal.organizationId, roles: [...principal.roles] })
+          new SignJWT({
+            org: principal.organizationId,
+            roles: [...principal.roles],
+            ...(principal.kind === "service" ? { kind: "service" } : {})
+          })
             .setProtectedHeader({ alg: "HS256", typ: "JWT" })
             .setSubject(principal.userId)
             .setIssuer(ISSUER)

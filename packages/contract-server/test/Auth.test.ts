@@ -78,6 +78,39 @@ describe("Auth", () => {
     })
   )
 
+  it.effect("the token command mints a service principal's token with --service", () =>
+    Effect.gen(function* () {
+      const result = yield* tokenCli(["--service", "crm-intake", "--org", "acme"])
+      assert.strictEqual(result.code, 0)
+      const auth = Auth.make(Auth.DEV_SECRET)
+      assert.deepStrictEqual(yield* auth.verify(result.stdout.trim()), {
+        userId: "crm-intake",
+        organizationId: "acme",
+        roles: [],
+        kind: "service"
+      })
+    })
+  )
+
+  it.effect("a correctly signed token with an over-long or unstorable sub, org or role does not verify", () =>
+    Effect.gen(function* () {
+      const auth = Auth.make(Redacted.make("a-secret-of-at-least-thirty-two-chars!"))
+      for (const principal of [
+        { userId: "u".repeat(65), organizationId: "o1", roles: [] },
+        { userId: "u1", organizationId: "o".repeat(201), roles: [] },
+        { userId: "u\u0000", organizationId: "o1", roles: [] },
+        { userId: "u1", organizationId: "o1", roles: ["r".repeat(65)] }
+      ]) {
+        const token = yield* auth.mint(principal)
+        const error = yield* Effect.flip(auth.verify(token))
+        assert.strictEqual(error.reason, "ERR_JWT_CLAIMS_INVALID")
+      }
+      // At the bounds, it verifies.
+      const bounded = { userId: "u".repeat(64), organizationId: "o".repeat(200), roles: [] }
+      assert.deepStrictEqual(yield* auth.verify(yield* auth.mint(bounded)), bounded)
+    })
+  )
+
   it.effect("the token command is refused under production configuration", () =>
     Effect.gen(function* () {
       const result = yield* tokenCli(["--user", "alice", "--org", "acme"], {

@@ -2,7 +2,10 @@
  * Mints a development bearer token:
  *
  *   pnpm --filter @tessera/contract-server dev-token --user alice --org acme --roles admin,sales [--hours 12]
+ *   pnpm --filter @tessera/contract-server dev-token --service crm-intake --org acme
  *
+ * `--service <name>` mints a service principal's token (`sub` = the name, `kind: "service"`): what
+ * operations with `auth: "service"` require.
  * Signed with TESSERA_AUTH_SECRET, or the public development secret when it is unset. Refused
  * when TESSERA_ENV=production: production tokens come from a real identity provider.
  */
@@ -13,6 +16,7 @@ import { mintDevToken } from "../Auth.ts"
 const { values } = parseArgs({
   options: {
     user: { type: "string", default: "dev-user" },
+    service: { type: "string" },
     org: { type: "string", default: "dev-org" },
     roles: { type: "string", default: "" },
     hours: { type: "string", default: "12" }
@@ -21,8 +25,9 @@ const { values } = parseArgs({
 
 const program = mintDevToken(
   {
-    userId: values.user,
+    userId: values.service ?? values.user,
     organizationId: values.org,
+    ...(values.service === undefined ? {} : { kind: "service" as const }),
     roles: values.roles
       .split(",")
       .map((role) => role.trim())
