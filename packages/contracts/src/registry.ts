@@ -16,6 +16,14 @@ import {
   PipelineCreated,
   TaskCompleted
 } from "./crm/Events.ts"
+import {
+  RecordSynced,
+  SyncCompleted,
+  SyncConfigCreated,
+  SyncFailed,
+  SyncRequested,
+  SyncStarted
+} from "./integration-hub/Events.ts"
 import { OnboardingCompleted, OnboardingStarted, OnboardingStepCompleted } from "./learning-journey/Events.ts"
 
 const v1 = (notes: string) => ({ status: "active" as const, registeredAt: "2026-11-21", notes })
@@ -80,5 +88,41 @@ export const registry = make({
     consumers: [],
     owningContract: "learning.onboarding.recordEvent",
     versions: [version(OnboardingCompleted, v1("A learner completed a track."))]
+  },
+  "integration.syncConfig.created": {
+    producer: "integration",
+    consumers: [],
+    owningContract: "integration.syncConfig.create",
+    versions: [version(SyncConfigCreated, v1("A sync configuration was created."))]
+  },
+  "integration.sync.requested": {
+    producer: "integration",
+    consumers: ["integration"],
+    owningContract: "integration.sync.trigger",
+    versions: [version(SyncRequested, v1("A page of a sync run is due; the hub's own workers run it."))]
+  },
+  "integration.sync.started": {
+    producer: "integration",
+    consumers: [],
+    owningContract: "integration.sync.trigger",
+    versions: [version(SyncStarted, v1("A sync run started."))]
+  },
+  "integration.sync.completed": {
+    producer: "integration",
+    consumers: [],
+    owningContract: "integration.sync.trigger",
+    versions: [version(SyncCompleted, v1("A sync run succeeded or partially failed, with its counts."))]
+  },
+  "integration.sync.failed": {
+    producer: "integration",
+    consumers: [],
+    owningContract: "integration.sync.trigger",
+    versions: [version(SyncFailed, v1("A sync run failed as a whole or was cancelled."))]
+  },
+  "integration.record.synced": {
+    producer: "integration",
+    consumers: ["crm"],
+    owningContract: "integration.sync.trigger",
+    versions: [version(RecordSynced, v1("A mapped record for the CRM, upserted there as a contact by external id."))]
   }
 })

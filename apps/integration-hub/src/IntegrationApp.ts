@@ -1,0 +1,113 @@
+/**
+ * The integration hub as an `App`: its migrations, its services (repositories, the credential
+ * vault, the file folder, the sync engine), its routes (nineteen contracts), its workers (the
+ * `integration.sync` consumer running sync runs page by page, and the cron scheduler) and its
+ * demo data.
+ *
+ * From the process it needs `SqlClient` (and `PgClient` for the workers), `Auth` for the routes
+ * and an `EventSink` (the dispatcher's outbox).
+ */
+import * as App from "@tessera/contract-server/App"
+import * as ContractServer from "@tessera/contract-server/ContractServer"
+import { events } from "@tessera/contracts/integration-hub/Catalog"
+import { registry } from "@tessera/contracts/registry"
+import * as Migrations from "@tessera/database/Migrations"
+import * as Worker from "@tessera/dispatcher/Worker"
+import { Layer } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { SyncRunConsumer } from "./consumers/SyncRunConsumer.ts"
+import { IntegrationIds } from "./domain/IntegrationIds.ts"
+import { SyncEngine } from "./engine/SyncEngine.ts"
+import {
+  createConnection,
+  disableConnection,
+  getConnection,
+  listConnections,
+  rotateCredentials,
+  testConnection
+} from "./handlers/ConnectionHandlers.ts"
+import { addFieldMapping, listFieldMappings, removeFieldMapping } from "./handlers/FieldMappingHandlers.ts"
+import {
+  createSyncConfig,
+  getSyncConfig,
+  listSyncConfigs,
+  pauseSyncConfig,
+  previewSyncConfig,
+  resumeSyncConfig
+} from "./handlers/SyncConfigHandlers.ts"
+import { cancelSyncRun, getSyncRun, listSyncRuns, triggerSync } from "./handlers/SyncRunHandlers.ts"
+import { IntegrationMigrations } from "./IntegrationMigrations.ts"
+import { ConnectionRepository } from "./repositories/ConnectionRepository.ts"
+import { RunRepository } from "./repositories/RunRepository.ts"
+import { SyncConfigRepository } from "./repositories/SyncConfigRepository.ts"
+import { CredentialVault } from "./services/CredentialVault.ts"
+import { FileRoot } from "./services/FileRoot.ts"
+import * as Scheduler from "./services/Scheduler.ts"
+
+export const DOMAIN = "integration"
+
+export { events }
+
+export const catalog = [
+  createConnection,
+  getConnection,
+  listConnections,
+  rotateCredentials,
+  testConnection,
+  disableConnection,
+  createSyncConfig,
+  getSyncConfig,
+  listSyncConfigs,
+  pauseSyncConfig,
+  resumeSyncConfig,
+  previewSyncConfig,
+  addFieldMapping,
+  removeFieldMapping,
+  listFieldMappings,
+  triggerSync,
+  getSyncRun,
+  listSyncRuns,
+  cancelSyncRun
+] as const
+
+/** Runs the `integration` schema's migrations when built. */
+export const migrations = Migrations.layer(IntegrationMigrations)
+
+/** Repositories, ids, the vault, the file folder and the engine. Needs a `SqlClient` and an `EventSink`. */
+export const services = SyncEngine.layer.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(
+      ConnectionRepository.layer,
+      SyncConfigRepository.layer,
+      RunRepository.layer,
+      CredentialVault.layer,
+      FileRoot.layer,
+      IntegrationIds.layer,
+      FetchHttpClient.layer
+    )
+  )
+)
+
+/** The contracts on the `HttpRouter`, with the hub's OpenAPI document and docs page under `/integration`. */
+export const routes = ContractServer.layer({
+  domain: DOMAIN,
+  catalog,
+  events,
+  openapiPath: "/integration/openapi.json",
+  docsPath: "/integration/docs"
+}).pipe(Layer.provide(services))
+
+export const consumers = [SyncRunConsumer] as const
+
+/** The sync consumer and the scheduler. Any number of processes may run them (see `Scheduler`). */
+export const workers = (options: Partial<Worker.Options> = {}) =>
+  Layer.mergeAll(Worker.layer(consumers, { registry, ...options }), Scheduler.layer).pipe(Layer.provide(services))
+
+export const IntegrationApp = App.make({
+  domain: DOMAIN,
+  name: "The integration hub",
+  port: 3003,
+  migrations,
+  routes,
+  workers: workers()
+})
