@@ -3,16 +3,16 @@
  * Every row carries its organization and every key starts with it: a query that forgets the
  * tenant cannot use an index, and a foreign key can never point into another organization.
  */
+import * as Migrations from "@tessera/database/Migrations"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
 
-  // Timestamps leave the database as the API writes them: ISO 8601 UTC with milliseconds.
-  yield* sql`
-    CREATE FUNCTION iso(ts timestamptz) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$`
+  // Timestamps leave the database as the API writes them: ISO 8601 UTC with milliseconds
+  // (the same SQL this migration always ran, now shared by every app).
+  yield* Migrations.isoFunction
 
   yield* sql`
     CREATE TABLE pipelines (

@@ -9,16 +9,16 @@
  * - `progress`: one row per learner and track; what the learner did (marks, streak, times) plus
  *   the derived XP, badges and status, stored for listing.
  */
+import * as Migrations from "@tessera/database/Migrations"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
 
-  // Timestamps leave the database as the API writes them: ISO 8601 UTC with milliseconds.
-  yield* sql`
-    CREATE FUNCTION iso(ts timestamptz) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$`
+  // Timestamps leave the database as the API writes them: ISO 8601 UTC with milliseconds
+  // (the same SQL this migration always ran, now shared by every app).
+  yield* Migrations.isoFunction
 
   yield* sql`
     CREATE TABLE tracks (

@@ -49,3 +49,17 @@ export const run = ({ schema, migrations }: SchemaMigrations) =>
 
 /** A layer that migrates the schema when built: put it in an app's Layer before its services. */
 export const layer = (definition: SchemaMigrations) => Layer.effectDiscard(run(definition))
+
+/**
+ * `iso(timestamptz)`: a timestamp as the API writes it (ISO 8601 UTC with milliseconds), so rows
+ * leave the database in the contracts' shape (`iso(created_at) AS "createdAt"`). Created in the
+ * schema being migrated (`run` sets `search_path` to it): call it from an app's first migration
+ * and select it schema-qualified (`crm.iso(…)`). The SQL is the one the CRM's and the learning
+ * journey's first migrations ran.
+ */
+export const isoFunction = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql`
+    CREATE FUNCTION iso(ts timestamptz) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$`
+).pipe(Effect.asVoid)

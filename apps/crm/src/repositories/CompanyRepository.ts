@@ -2,9 +2,9 @@
  * Companies, scoped by organization. Rows leave the database in the API's shape.
  */
 import { Company, CompanyDomainTaken } from "@tessera/contracts/crm/Companies"
-import { Context, Effect, Layer, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
-import { all, containsPattern } from "./Sql.ts"
+import * as Rows from "@tessera/database/Rows"
+import { Context, Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
 
 export interface NewCompany {
   readonly organizationId: string
@@ -37,50 +37,47 @@ export class CompanyRepository extends Context.Service<
       const columns = sql.literal(`c.id, c.name, c.domain, c.industry, crm.iso(c.created_at) AS "createdAt"`)
 
       return CompanyRepository.of({
-        insert: (company) =>
-          SqlSchema.findOne({
-            Request: Schema.Void,
-            Result: Company,
-            execute: () => sql`
-              WITH c AS (
-                INSERT INTO crm.companies (organization_id, id, name, domain, industry, created_by, created_at)
-                VALUES (${company.organizationId}, ${company.id}, ${company.name}, ${company.domain}, ${company.industry},
-                  ${company.createdBy}, ${company.at})
-                RETURNING *)
-              SELECT ${columns} FROM c`
-          })().pipe(
-            Effect.catchTag("SqlError", (error) =>
-              error.reason._tag === "UniqueViolation" && company.domain !== null
-                ? Effect.fail(
-                    new CompanyDomainTaken({
-                      domain: company.domain,
-                      detail: `Another company already has the domain ${company.domain}.`
-                    })
-                  )
-                : Effect.die(error)
-            ),
-            Effect.catchTags({ SchemaError: Effect.die, NoSuchElementError: Effect.die })
-          ),
+        insert: Effect.fn("CompanyRepository.insert")(function* (company) {
+          return yield* Rows.one(
+            Company,
+            Rows.unique(
+              sql`
+                WITH c AS (
+                  INSERT INTO crm.companies (organization_id, id, name, domain, industry, created_by, created_at)
+                  VALUES (${company.organizationId}, ${company.id}, ${company.name}, ${company.domain}, ${company.industry},
+                    ${company.createdBy}, ${company.at})
+                  RETURNING *)
+                SELECT ${columns} FROM c`,
+              () =>
+                new CompanyDomainTaken({
+                  domain: company.domain ?? "",
+                  detail: `Another company already has the domain ${company.domain}.`
+                }),
+              { constraint: "companies_domain" }
+            )
+          )
+        }),
 
-        exists: (organizationId, companyId) =>
-          sql`SELECT 1 FROM crm.companies WHERE organization_id = ${organizationId} AND id = ${companyId}`.pipe(
-            Effect.map((rows) => rows.length > 0),
-            Effect.orDie
-          ),
+        exists: Effect.fn("CompanyRepository.exists")(function* (organizationId, companyId) {
+          return yield* Rows.some(
+            sql`SELECT 1 FROM crm.companies WHERE organization_id = ${organizationId} AND id = ${companyId}`
+          )
+        }),
 
-        list: (organizationId, search, limit, after) =>
-          all(
+        list: Effect.fn("CompanyRepository.list")(function* (organizationId, search, limit, after) {
+          return yield* Rows.all(
             Company,
             sql`
             SELECT ${columns} FROM crm.companies c
             WHERE ${sql.and([
               sql`c.organization_id = ${organizationId}`,
-              ...(search === undefined ? [] : [sql`c.name ILIKE ${containsPattern(search)}`]),
+              ...(search === undefined ? [] : [sql`c.name ILIKE ${Rows.containsPattern(search)}`]),
               ...(after === undefined ? [] : [sql`(lower(c.name), c.id) > (${after[0]}, ${after[1]})`])
             ])}
             ORDER BY lower(c.name), c.id
             LIMIT ${limit + 1}`
           )
+        })
       })
     })
   )

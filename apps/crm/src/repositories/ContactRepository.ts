@@ -2,9 +2,9 @@
  * Contacts, scoped by organization. Rows leave the database in the API's shape.
  */
 import { Contact } from "@tessera/contracts/crm/Contacts"
+import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { all, containsPattern, one } from "./Sql.ts"
 
 export interface NewContact {
   readonly organizationId: string
@@ -41,8 +41,8 @@ export class ContactRepository extends Context.Service<
         c.company_id AS "companyId", c.owner_id AS "ownerId", crm.iso(c.created_at) AS "createdAt"`)
 
       return ContactRepository.of({
-        insert: (contact) =>
-          one(
+        insert: Effect.fn("ContactRepository.insert")(function* (contact) {
+          return yield* Rows.one(
             Contact,
             sql`
               WITH c AS (
@@ -51,16 +51,17 @@ export class ContactRepository extends Context.Service<
                   ${contact.phone}, ${contact.companyId}, ${contact.ownerId}, ${contact.at})
                 RETURNING *)
               SELECT ${columns} FROM c`
-          ),
+          )
+        }),
 
-        exists: (organizationId, contactId) =>
-          sql`SELECT 1 FROM crm.contacts WHERE organization_id = ${organizationId} AND id = ${contactId}`.pipe(
-            Effect.map((rows) => rows.length > 0),
-            Effect.orDie
-          ),
+        exists: Effect.fn("ContactRepository.exists")(function* (organizationId, contactId) {
+          return yield* Rows.some(
+            sql`SELECT 1 FROM crm.contacts WHERE organization_id = ${organizationId} AND id = ${contactId}`
+          )
+        }),
 
-        list: (organizationId, filters, limit, after) =>
-          all(
+        list: Effect.fn("ContactRepository.list")(function* (organizationId, filters, limit, after) {
+          return yield* Rows.all(
             Contact,
             sql`
               SELECT ${columns} FROM crm.contacts c
@@ -70,13 +71,14 @@ export class ContactRepository extends Context.Service<
                 ...(filters.search === undefined
                   ? []
                   : [
-                      sql`(c.first_name || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.email, '')) ILIKE ${containsPattern(filters.search)}`
+                      sql`(c.first_name || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.email, '')) ILIKE ${Rows.containsPattern(filters.search)}`
                     ]),
                 ...(after === undefined ? [] : [sql`(c.created_at, c.id) < (${after[0]}::timestamptz, ${after[1]})`])
               ])}
               ORDER BY c.created_at DESC, c.id DESC
               LIMIT ${limit + 1}`
           )
+        })
       })
     })
   )

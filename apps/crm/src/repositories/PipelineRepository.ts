@@ -3,8 +3,9 @@
  * read or write across tenants.
  */
 import { Pipeline, PipelineNameTaken, type Stage } from "@tessera/contracts/crm/Pipelines"
+import * as Rows from "@tessera/database/Rows"
 import { Array as Arr, Context, Effect, Layer, type Option, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
+import { SqlClient } from "effect/sql"
 
 export interface NewPipeline {
   readonly organizationId: string
@@ -57,55 +58,29 @@ export class PipelineRepository extends Context.Service<
             '[]'::json) AS stages
         FROM crm.pipelines p`
 
-      const byId = SqlSchema.findOne({
-        Request: Schema.Struct({ organizationId: Schema.String, id: Schema.String }),
-        Result: Pipeline,
-        execute: ({ organizationId, id }) =>
-          sql`${pipelineJson} WHERE p.organization_id = ${organizationId} AND p.id = ${id}`
-      })
-
-      const listAll = SqlSchema.findAll({
-        Request: Schema.String,
-        Result: Pipeline,
-        execute: (organizationId) =>
-          sql`${pipelineJson} WHERE p.organization_id = ${organizationId} ORDER BY p.created_at, p.id`
-      })
+      const byId = (organizationId: string, id: string) =>
+        Rows.one(Pipeline, sql`${pipelineJson} WHERE p.organization_id = ${organizationId} AND p.id = ${id}`)
 
       const stageQuery = (where: ReturnType<typeof sql.and>) => sql`
         SELECT id, pipeline_id AS "pipelineId", position, is_won AS "isWon", is_lost AS "isLost"
         FROM crm.stages WHERE ${where} ORDER BY position`
 
-      const findStage = SqlSchema.findOneOption({
-        Request: Schema.Struct({ organizationId: Schema.String, stageId: Schema.String }),
-        Result: StageRow,
-        execute: ({ organizationId, stageId }) =>
-          stageQuery(sql.and([sql`organization_id = ${organizationId}`, sql`id = ${stageId}`]))
-      })
-
-      const stagesOf = SqlSchema.findAll({
-        Request: Schema.Struct({ organizationId: Schema.String, pipelineId: Schema.String }),
-        Result: StageRow,
-        execute: ({ organizationId, pipelineId }) =>
-          stageQuery(sql.and([sql`organization_id = ${organizationId}`, sql`pipeline_id = ${pipelineId}`]))
-      })
-
-      const insert = Effect.fn("PipelineRepository.insert")(
-        function* (pipeline: NewPipeline) {
-          yield* sql`
-          INSERT INTO crm.pipelines (organization_id, id, name, created_by, created_at)
-          VALUES (${pipeline.organizationId}, ${pipeline.id}, ${pipeline.name}, ${pipeline.createdBy}, ${pipeline.createdAt})`.pipe(
-            Effect.catchIf(
-              (error) => error.reason._tag === "UniqueViolation",
-              () =>
-                Effect.fail(
-                  new PipelineNameTaken({
-                    name: pipeline.name,
-                    detail: `A pipeline named "${pipeline.name}" already exists.`
-                  })
-                )
-            )
+      const insert = Effect.fn("PipelineRepository.insert")(function* (pipeline: NewPipeline) {
+        yield* Rows.run(
+          Rows.unique(
+            sql`
+              INSERT INTO crm.pipelines (organization_id, id, name, created_by, created_at)
+              VALUES (${pipeline.organizationId}, ${pipeline.id}, ${pipeline.name}, ${pipeline.createdBy}, ${pipeline.createdAt})`,
+            () =>
+              new PipelineNameTaken({
+                name: pipeline.name,
+                detail: `A pipeline named "${pipeline.name}" already exists.`
+              }),
+            { constraint: "pipelines_name" }
           )
-          yield* sql`INSERT INTO crm.stages ${sql.insert(
+        )
+        yield* Rows.run(
+          sql`INSERT INTO crm.stages ${sql.insert(
             Arr.map(pipeline.stages, (stage, position) => ({
               organization_id: pipeline.organizationId,
               id: stage.id,
@@ -117,21 +92,35 @@ export class PipelineRepository extends Context.Service<
               is_lost: stage.isLost
             }))
           )}`
-          return yield* byId({ organizationId: pipeline.organizationId, id: pipeline.id })
-        },
-        Effect.catchTags({ SqlError: Effect.die, SchemaError: Effect.die, NoSuchElementError: Effect.die })
-      )
+        )
+        return yield* byId(pipeline.organizationId, pipeline.id)
+      })
 
       return PipelineRepository.of({
         insert,
-        list: (organizationId) => listAll(organizationId).pipe(Effect.orDie),
-        exists: (organizationId, pipelineId) =>
-          sql`SELECT 1 FROM crm.pipelines WHERE organization_id = ${organizationId} AND id = ${pipelineId}`.pipe(
-            Effect.map((rows) => rows.length > 0),
-            Effect.orDie
-          ),
-        findStage: (organizationId, stageId) => findStage({ organizationId, stageId }).pipe(Effect.orDie),
-        stagesOf: (organizationId, pipelineId) => stagesOf({ organizationId, pipelineId }).pipe(Effect.orDie)
+        list: Effect.fn("PipelineRepository.list")(function* (organizationId) {
+          return yield* Rows.all(
+            Pipeline,
+            sql`${pipelineJson} WHERE p.organization_id = ${organizationId} ORDER BY p.created_at, p.id`
+          )
+        }),
+        exists: Effect.fn("PipelineRepository.exists")(function* (organizationId, pipelineId) {
+          return yield* Rows.some(
+            sql`SELECT 1 FROM crm.pipelines WHERE organization_id = ${organizationId} AND id = ${pipelineId}`
+          )
+        }),
+        findStage: Effect.fn("PipelineRepository.findStage")(function* (organizationId, stageId) {
+          return yield* Rows.maybeOne(
+            StageRow,
+            stageQuery(sql.and([sql`organization_id = ${organizationId}`, sql`id = ${stageId}`]))
+          )
+        }),
+        stagesOf: Effect.fn("PipelineRepository.stagesOf")(function* (organizationId, pipelineId) {
+          return yield* Rows.all(
+            StageRow,
+            stageQuery(sql.and([sql`organization_id = ${organizationId}`, sql`pipeline_id = ${pipelineId}`]))
+          )
+        })
       })
     })
   )

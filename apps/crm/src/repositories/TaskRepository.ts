@@ -3,9 +3,9 @@
  */
 import type { TaskType } from "@tessera/contracts/crm/Events"
 import { Task, type TaskStatus } from "@tessera/contracts/crm/Tasks"
+import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer, type Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { all, maybeOne, one } from "./Sql.ts"
 
 export interface NewTask {
   readonly organizationId: string
@@ -61,8 +61,8 @@ export class TaskRepository extends Context.Service<
       const dueKey = sql.literal(`coalesce(t.due_at, '${FAR_FUTURE}'::timestamptz)`)
 
       return TaskRepository.of({
-        insert: (task) =>
-          one(
+        insert: Effect.fn("TaskRepository.insert")(function* (task) {
+          return yield* Rows.one(
             Task,
             sql`
             WITH t AS (
@@ -71,26 +71,29 @@ export class TaskRepository extends Context.Service<
                 ${task.assigneeId}, 'open', ${task.dealId}, ${task.contactId}, ${task.at})
               RETURNING *)
             SELECT ${columns} FROM t`
-          ),
+          )
+        }),
 
-        findById: (organizationId, taskId, options) =>
-          maybeOne(
+        findById: Effect.fn("TaskRepository.findById")(function* (organizationId, taskId, options) {
+          return yield* Rows.maybeOne(
             Task,
             sql`SELECT ${columns} FROM crm.tasks t WHERE t.organization_id = ${organizationId} AND t.id = ${taskId}
                   ${options?.lock ? sql.literal("FOR UPDATE") : sql.literal("")}`
-          ),
+          )
+        }),
 
-        complete: (organizationId, taskId, at) =>
-          one(
+        complete: Effect.fn("TaskRepository.complete")(function* (organizationId, taskId, at) {
+          return yield* Rows.one(
             Task,
             sql`
             UPDATE crm.tasks t SET status = 'completed', completed_at = ${at}
             WHERE t.organization_id = ${organizationId} AND t.id = ${taskId}
             RETURNING ${columns}`
-          ),
+          )
+        }),
 
-        list: (organizationId, filters, limit, after) =>
-          all(
+        list: Effect.fn("TaskRepository.list")(function* (organizationId, filters, limit, after) {
+          return yield* Rows.all(
             Task,
             sql`
               SELECT ${columns} FROM crm.tasks t
@@ -105,6 +108,7 @@ export class TaskRepository extends Context.Service<
               ORDER BY ${dueKey}, t.id
               LIMIT ${limit + 1}`
           )
+        })
       })
     })
   )

@@ -3,8 +3,9 @@
  * event once; a second claim of the same id returns false, in the caller's transaction) and the
  * history step conditions are evaluated over.
  */
+import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
+import { SqlClient } from "effect/sql"
 import type { LearnerEvent } from "../domain/Conditions.ts"
 
 /** An event to record: its id (the dedupe key) and what the conditions look at. */
@@ -42,50 +43,37 @@ export class LearnerEventRepository extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
-      const history = SqlSchema.findAll({
-        Request: Schema.Struct({
-          organizationId: Schema.String,
-          learnerId: Schema.String,
-          eventTypes: Schema.Array(Schema.String)
-        }),
-        Result: HistoryRow,
-        execute: ({ organizationId, learnerId, eventTypes }) => sql`
-          SELECT event_type AS "eventType", event_version AS "eventVersion", payload,
-            learning.iso(occurred_at) AS "occurredAt"
-          FROM learning.learner_events
-          WHERE organization_id = ${organizationId} AND learner_id = ${learnerId}
-            AND ${sql.in("event_type", eventTypes)}
-          ORDER BY occurred_at, event_id`
-      })
-
       return LearnerEventRepository.of({
-        claim: (organizationId, learnerId, event, at) =>
-          sql`
+        claim: Effect.fn("LearnerEventRepository.claim")(function* (organizationId, learnerId, event, at) {
+          return yield* Rows.some(sql`
             INSERT INTO learning.learner_events
               (organization_id, event_id, learner_id, event_type, event_version, payload, occurred_at, recorded_at)
             VALUES (${organizationId}, ${event.eventId}, ${learnerId}, ${event.eventType}, ${event.eventVersion ?? null},
               ${JSON.stringify(event.payload)}::jsonb, ${event.occurredAt}, ${at})
             ON CONFLICT DO NOTHING
-            RETURNING event_id`.pipe(
-            Effect.map((rows) => rows.length > 0),
-            Effect.orDie
-          ),
-        history: (organizationId, learnerId, eventTypes) =>
-          eventTypes.length === 0
-            ? Effect.succeed([])
-            : history({ organizationId, learnerId, eventTypes }).pipe(
-                Effect.map((rows) =>
-                  rows.map(
-                    (row): LearnerEvent => ({
-                      eventType: row.eventType,
-                      eventVersion: row.eventVersion ?? undefined,
-                      payload: row.payload,
-                      occurredAt: new Date(row.occurredAt)
-                    })
-                  )
-                ),
-                Effect.orDie
-              )
+            RETURNING event_id`)
+        }),
+        history: Effect.fn("LearnerEventRepository.history")(function* (organizationId, learnerId, eventTypes) {
+          if (eventTypes.length === 0) return []
+          const rows = yield* Rows.all(
+            HistoryRow,
+            sql`
+              SELECT event_type AS "eventType", event_version AS "eventVersion", payload,
+                learning.iso(occurred_at) AS "occurredAt"
+              FROM learning.learner_events
+              WHERE organization_id = ${organizationId} AND learner_id = ${learnerId}
+                AND ${sql.in("event_type", eventTypes)}
+              ORDER BY occurred_at, event_id`
+          )
+          return rows.map(
+            (row): LearnerEvent => ({
+              eventType: row.eventType,
+              eventVersion: row.eventVersion ?? undefined,
+              payload: row.payload,
+              occurredAt: new Date(row.occurredAt)
+            })
+          )
+        })
       })
     })
   )

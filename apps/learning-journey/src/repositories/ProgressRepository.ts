@@ -5,8 +5,9 @@
  */
 import type { Progress } from "@tessera/contracts/learning-journey/Onboarding"
 import { Timestamp, TrackId } from "@tessera/contracts/learning-journey/Shared"
+import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
+import { SqlClient } from "effect/sql"
 import type { ProgressState } from "../domain/LearnerProgress.ts"
 
 const MarkRow = Schema.Struct({ status: Schema.Literals(["completed", "skipped"]), at: Timestamp })
@@ -68,36 +69,32 @@ export class ProgressRepository extends Context.Service<
           learning.iso(completed_at) AS "completedAt"
         FROM learning.progress`
 
-      const selectLocked = SqlSchema.findOne({
-        Request: Schema.Struct({ organizationId: Schema.String, learnerId: Schema.String, trackId: Schema.String }),
-        Result: ProgressRow,
-        execute: ({ organizationId, learnerId, trackId }) => sql`
-          ${columns}
-          WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} AND track_id = ${trackId}
-          FOR UPDATE`
-      })
-
-      const listForLearner = SqlSchema.findAll({
-        Request: Schema.Struct({ organizationId: Schema.String, learnerId: Schema.String }),
-        Result: ProgressRow,
-        execute: ({ organizationId, learnerId }) => sql`
-          ${columns} WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} ORDER BY track_id`
-      })
-
       const lock = Effect.fn("ProgressRepository.lock")(function* (
         organizationId: string,
         learnerId: string,
         trackId: TrackId
       ) {
-        yield* sql`
+        yield* Rows.run(sql`
           INSERT INTO learning.progress (organization_id, learner_id, track_id)
           VALUES (${organizationId}, ${learnerId}, ${trackId})
-          ON CONFLICT DO NOTHING`
-        return toState(yield* selectLocked({ organizationId, learnerId, trackId }))
-      }, Effect.orDie)
+          ON CONFLICT DO NOTHING`)
+        const row = yield* Rows.one(
+          ProgressRow,
+          sql`
+            ${columns}
+            WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} AND track_id = ${trackId}
+            FOR UPDATE`
+        )
+        return toState(row)
+      })
 
-      const save = (organizationId: string, state: ProgressState, derived: Derived, at: Date) =>
-        sql`
+      const save = Effect.fn("ProgressRepository.save")(function* (
+        organizationId: string,
+        state: ProgressState,
+        derived: Derived,
+        at: Date
+      ) {
+        yield* Rows.run(sql`
           UPDATE learning.progress SET
             marks = ${JSON.stringify(
               Object.fromEntries(
@@ -117,19 +114,19 @@ export class ProgressRepository extends Context.Service<
             last_activity_at = ${isoOrNull(state.lastActivityAt)}::timestamptz,
             completed_at = ${isoOrNull(state.completedAt)}::timestamptz,
             updated_at = ${at}
-          WHERE organization_id = ${organizationId} AND learner_id = ${state.learnerId} AND track_id = ${state.trackId}`.pipe(
-          Effect.asVoid,
-          Effect.orDie
-        )
+          WHERE organization_id = ${organizationId} AND learner_id = ${state.learnerId} AND track_id = ${state.trackId}`)
+      })
 
       return ProgressRepository.of({
         lock,
         save,
-        listForLearner: (organizationId, learnerId) =>
-          listForLearner({ organizationId, learnerId }).pipe(
-            Effect.map((rows) => rows.map(toState)),
-            Effect.orDie
+        listForLearner: Effect.fn("ProgressRepository.listForLearner")(function* (organizationId, learnerId) {
+          const rows = yield* Rows.all(
+            ProgressRow,
+            sql`${columns} WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} ORDER BY track_id`
           )
+          return rows.map(toState)
+        })
       })
     })
   )

@@ -4,8 +4,9 @@
  */
 import type { TrackId } from "@tessera/contracts/learning-journey/Shared"
 import { Track, type TrackDefinition, TrackNameTaken } from "@tessera/contracts/learning-journey/Tracks"
-import { Context, Effect, Layer, type Option, Schema } from "effect"
-import { SqlClient, SqlSchema } from "effect/sql"
+import * as Rows from "@tessera/database/Rows"
+import { Context, Effect, Layer, type Option } from "effect"
+import { SqlClient } from "effect/sql"
 
 export interface NewTrack {
   readonly organizationId: string
@@ -35,22 +36,6 @@ export class TrackRepository extends Context.Service<
         SELECT id, product, name, description, steps, completion, streak, learning.iso(created_at) AS "createdAt"
         FROM learning.tracks`
 
-      const byId = SqlSchema.findOneOption({
-        Request: Schema.Struct({ organizationId: Schema.String, id: Schema.String }),
-        Result: Track,
-        execute: ({ organizationId, id }) => sql`${trackJson} WHERE organization_id = ${organizationId} AND id = ${id}`
-      })
-
-      const listAll = SqlSchema.findAll({
-        Request: Schema.Struct({ organizationId: Schema.String, product: Schema.optionalKey(Schema.String) }),
-        Result: Track,
-        execute: ({ organizationId, product }) =>
-          sql`${trackJson} WHERE ${sql.and([
-            sql`organization_id = ${organizationId}`,
-            ...(product === undefined ? [] : [sql`product = ${product}`])
-          ])} ORDER BY created_at, id`
-      })
-
       const insertRow = (track: NewTrack) => sql`
         INSERT INTO learning.tracks
           (organization_id, id, product, name, description, steps, completion, streak, created_by, created_at)
@@ -61,39 +46,42 @@ export class TrackRepository extends Context.Service<
           ${track.definition.streak === null ? null : JSON.stringify(track.definition.streak)}::jsonb,
           ${track.createdBy}, ${track.createdAt})`
 
-      const findById = (organizationId: string, trackId: string) =>
-        byId({ organizationId, id: trackId }).pipe(Effect.orDie)
-
-      const insert = Effect.fn("TrackRepository.insert")(
-        function* (track: NewTrack) {
-          yield* insertRow(track).pipe(
-            Effect.catchIf(
-              (error) => error.reason._tag === "UniqueViolation",
-              () =>
-                Effect.fail(
-                  new TrackNameTaken({
-                    name: track.definition.name,
-                    detail: `A track named "${track.definition.name}" already exists.`
-                  })
-                )
-            )
-          )
-          const stored = yield* findById(track.organizationId, track.id)
-          if (stored._tag === "None") return yield* Effect.die(`track ${track.id} vanished after insert`)
-          return stored.value
-        },
-        Effect.catchTag("SqlError", Effect.die)
-      )
+      const findById = Effect.fn("TrackRepository.findById")(function* (organizationId: string, trackId: string) {
+        return yield* Rows.maybeOne(
+          Track,
+          sql`${trackJson} WHERE organization_id = ${organizationId} AND id = ${trackId}`
+        )
+      })
 
       return TrackRepository.of({
-        insert,
-        install: (track) =>
-          sql`${insertRow(track)} ON CONFLICT DO NOTHING RETURNING id`.pipe(
-            Effect.map((rows) => rows.length > 0),
-            Effect.orDie
-          ),
-        list: (organizationId, product) =>
-          listAll(product === undefined ? { organizationId } : { organizationId, product }).pipe(Effect.orDie),
+        insert: Effect.fn("TrackRepository.insert")(function* (track) {
+          yield* Rows.run(
+            Rows.unique(
+              insertRow(track),
+              () =>
+                new TrackNameTaken({
+                  name: track.definition.name,
+                  detail: `A track named "${track.definition.name}" already exists.`
+                })
+            )
+          )
+          return yield* Rows.one(
+            Track,
+            sql`${trackJson} WHERE organization_id = ${track.organizationId} AND id = ${track.id}`
+          )
+        }),
+        install: Effect.fn("TrackRepository.install")(function* (track) {
+          return yield* Rows.some(sql`${insertRow(track)} ON CONFLICT DO NOTHING RETURNING id`)
+        }),
+        list: Effect.fn("TrackRepository.list")(function* (organizationId, product) {
+          return yield* Rows.all(
+            Track,
+            sql`${trackJson} WHERE ${sql.and([
+              sql`organization_id = ${organizationId}`,
+              ...(product === undefined ? [] : [sql`product = ${product}`])
+            ])} ORDER BY created_at, id`
+          )
+        }),
         findById
       })
     })

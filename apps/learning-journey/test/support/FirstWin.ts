@@ -5,13 +5,10 @@
  * from here (as deliveries, outbox events or recorded events) instead of writing them out again.
  */
 import * as CrmEvents from "@tessera/contracts/crm/Events"
-import type { consumes } from "../../src/consumers/ProgressConsumer.ts"
-
-/** A CRM event the learning journey consumes. */
-export type CrmEventDefinition = (typeof consumes)[number]
+import type { AnyEventDefinition } from "@tessera/envelope/EventDefinition"
 
 export interface JourneyEvent {
-  readonly definition: CrmEventDefinition
+  readonly definition: AnyEventDefinition
   /** The payload in its JSON form, as the outbox stores it. */
   readonly json: { readonly [field: string]: unknown }
   /** ISO 8601. */
@@ -19,7 +16,7 @@ export interface JourneyEvent {
 }
 
 /** An event of the journey, its payload typed by its definition. */
-export const journeyEvent = <D extends CrmEventDefinition>(
+export const journeyEvent = <D extends AnyEventDefinition>(
   definition: D,
   json: D["payload"]["Encoded"] & { readonly [field: string]: unknown },
   occurredAt: string
