@@ -11,8 +11,10 @@ import { catalog as dispatchContracts } from "@tessera/contracts/dispatch/Catalo
 import { catalog as learningContracts } from "@tessera/contracts/learning-journey/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import { CrmApp } from "@tessera/crm/CrmApp"
+import * as DispatchAdmin from "@tessera/dispatcher/DispatchAdmin"
 import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
 import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as Worker from "@tessera/dispatcher/Worker"
 import { LearningApp } from "@tessera/learning-journey/LearningApp"
 import { OperationsApp } from "@tessera/operations/OperationsApp"
 import * as FrontDoor from "./FrontDoor.ts"
@@ -47,5 +49,7 @@ export const options: AppProcess.Options = {
   defaultPort: 3000,
   apps: [...apps, FrontDoorApp],
   migrations: DispatchMigrations.layer,
-  eventSink: Outbox.layer(registry)
+  eventSink: Outbox.layer(registry),
+  // Consumer lag and dead letters in /health, /health/ready and /metrics; workers on their own pool.
+  dispatch: { health: DispatchAdmin.healthSummary, workerPool: Worker.pool }
 }

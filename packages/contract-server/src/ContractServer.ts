@@ -41,6 +41,7 @@ import * as Idempotency from "./Idempotency.ts"
 import { CallContext, type CallHandlerContext, type Implementation, type RequirementsOf } from "./Implementation.ts"
 import * as Problem from "./Problem.ts"
 import * as RequestInput from "./RequestInput.ts"
+import * as Telemetry from "./Telemetry.ts"
 
 export { UndeclaredEvent } from "./EmitCapture.ts"
 
@@ -157,7 +158,8 @@ const prepare = <R>(
           problems.isDeclared(error)
             ? Effect.fail(new DeclaredFailure({ error }))
             : Effect.die(new UndeclaredError({ contract: contract.key, error }))
-        )
+        ),
+        Effect.withSpan(`handler ${contract.key}`, { attributes: { "contract.key": contract.key } })
       )
       const eventIds = yield* capture.publish(call)
       yield* AuditLog.write(sql, contract, {
@@ -238,7 +240,8 @@ const prepare = <R>(
             error === undefined ? Problem.internalError(requestId) : Problem.kit(error, requestId)
           )
         }),
-        Effect.withSpan(`contract ${contract.key}`, { attributes: { "contract.key": contract.key } })
+        Effect.withSpan(`contract ${contract.key}`, { attributes: { "contract.key": contract.key } }),
+        Telemetry.measureCall(contract.key)
       )
     })
 
@@ -286,6 +289,7 @@ export const layer = <const Impls extends ReadonlyArray<Implementation>>(options
       const logFailure = Failures.makeLogger()
       const prepared = implementations.map((implementation) => prepare(implementation, maxBodyBytes, logFailure))
       for (const contract of contracts) yield* EdgeRoutes.register(contract.http.method, contract.http.path)
+      ;(yield* EdgeRoutes.ServedContracts).push(...contracts)
       if (openapiPath !== false) yield* EdgeRoutes.register("GET", openapiPath)
       if (docsPath !== false) yield* EdgeRoutes.register("GET", docsPath)
       // See `GroupBuilder`: the loop registers exactly one raw handler per endpoint of `api`.
@@ -317,7 +321,12 @@ export const serve = <A, E, R>(routes: Layer.Layer<A, E, R>) =>
     Effect.map(Config.Boolean("TESSERA_HTTP_LOG").pipe(Config.withDefault(false)), (log) =>
       HttpRouter.serve(
         Layer.mergeAll(routes, EdgeRoutes.layer).pipe(
-          Layer.provide(Layer.succeed(EdgeRoutes.KnownRoutes, new Map<string, Set<string>>()))
+          Layer.provideMerge(
+            Layer.mergeAll(
+              Layer.sync(EdgeRoutes.KnownRoutes, () => new Map<string, Set<string>>()),
+              Layer.sync(EdgeRoutes.ServedContracts, (): Array<AnyContract> => [])
+            )
+          )
         ),
         { disableLogger: !log, routerConfig: EdgeRoutes.routerConfig }
       )

@@ -65,6 +65,16 @@ export const fromConfigError = (error: Config.ConfigError): Effect.Effect<Invali
   )
 }
 
+/** A TCP port from `Config.Int` (so 0, "any free port", is accepted), checked to be 0–65535. */
+const portSetting = (variable: string, fallback: number, expected: string) =>
+  Effect.flatMap(setting(variable, Config.Int(variable).pipe(Config.withDefault(fallback)), expected), (port) =>
+    port >= 0 && port <= 65535
+      ? Effect.succeed(port)
+      : Effect.flatMap(rawValue(variable), (value) =>
+          Effect.fail(new InvalidConfiguration({ variable, value, expected }))
+        )
+  )
+
 export type Environment = "development" | "test" | "production"
 export type LogFormat = "pretty" | "json"
 export type LogLevelName = "trace" | "debug" | "info" | "warn" | "error" | "none"
@@ -111,11 +121,7 @@ export const logSettings: Effect.Effect<LogSettings, InvalidConfiguration> = Eff
  */
 export const load = (defaultPort: number): Effect.Effect<Settings, InvalidConfiguration> =>
   Effect.gen(function* () {
-    const port = yield* setting(
-      "PORT",
-      Config.Port("PORT").pipe(Config.withDefault(defaultPort)),
-      "a port number from 0 to 65535"
-    )
+    const port = yield* portSetting("PORT", defaultPort, "a port number from 0 to 65535")
     const host = yield* setting(
       "HOST",
       Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
@@ -153,11 +159,7 @@ export const load = (defaultPort: number): Effect.Effect<Settings, InvalidConfig
       Config.Int("TESSERA_HTTP_POOL_SIZE").pipe(Config.withDefault(10)),
       "a whole number of connections, 1 or more"
     )
-    yield* setting(
-      "TESSERA_POSTGRES_PORT",
-      Config.Port("TESSERA_POSTGRES_PORT").pipe(Config.withDefault(54329)),
-      "a port number from 0 to 65535 (0: any free port)"
-    )
+    yield* portSetting("TESSERA_POSTGRES_PORT", 54329, "a port number from 0 to 65535 (0: any free port)")
     const databaseUrl = yield* read(Config.option(Config.String("DATABASE_URL"))).pipe(
       Effect.orElseSucceed(() => Option.none<string>())
     )

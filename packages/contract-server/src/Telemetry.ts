@@ -22,7 +22,7 @@ import { Config, Duration, Effect, Layer, Logger, Metric, Option, References, Tr
 import type { HttpServerResponse as Response } from "effect/http"
 import { FetchHttpClient, HttpMiddleware, HttpRouter, HttpServerResponse } from "effect/http"
 import type { LogLevel } from "effect/LogLevel"
-import { type OtlpExporter, OtlpSerialization, OtlpTracer, PrometheusMetrics } from "effect/observability"
+import { OtlpExporter, OtlpSerialization, OtlpTracer, PrometheusMetrics } from "effect/observability"
 import { InvalidConfiguration, type LogLevelName, type LogSettings, setting } from "./ProcessConfig.ts"
 
 // --- logs -----------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ export const tracingLayer = (
   serviceName: string
 ): Layer.Layer<OtlpExporter.Flusher> =>
   settings === undefined
-    ? Layer.empty
+    ? OtlpExporter.layerFlusher
     : OtlpTracer.layer({
         url: settings.url,
         resource: { serviceName: settings.serviceName ?? serviceName },

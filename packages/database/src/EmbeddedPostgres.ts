@@ -55,6 +55,24 @@ export interface Server {
   /** A connection URL for a database on this server. */
   readonly url: (database?: string) => Redacted.Redacted<string>
   readonly pid: number
+  /**
+   * Succeeds when the server stops without being asked to (it crashed, was killed, or — when
+   * shared — its owner stopped it), with what is known of why; never while it runs. Stopping it
+   * through the scope does not complete it.
+   */
+  readonly exited: Effect.Effect<ServerExit>
+}
+
+/** How a server ended when nobody asked it to. */
+export interface ServerExit {
+  readonly pid: number
+  /** Exit code and signal when this process started it; `undefined` for a shared server. */
+  readonly code?: number | null | undefined
+  readonly signal?: string | null | undefined
+  /** Its last log lines (started here only). */
+  readonly lastLines: ReadonlyArray<string>
+  /** Whether this process started it (otherwise it was shared). */
+  readonly owned: boolean
 }
 
 interface RunAs {
@@ -81,6 +99,27 @@ const nativeDir = Effect.try({
       cause
     )
 })
+
+/** What a file-system error means, in words (its code names the cause better than the call). */
+const fileSystemReason = (cause: unknown): string => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
+  const path = typeof cause === "object" && cause !== null && "path" in cause ? ` (${String(cause.path)})` : ""
+  switch (code) {
+    case "EROFS":
+      return `the file system is read-only${path}`
+    case "EACCES":
+    case "EPERM":
+      return `permission denied${path}`
+    case "ENOSPC":
+      return `no space left on the device${path}`
+    case "ENOTDIR":
+      return `a part of the path is a file, not a folder${path}`
+    case "ENOENT":
+      return `a folder on the way cannot be created or read${path}; the file system may be read-only`
+    default:
+      return cause instanceof Error ? cause.message : String(cause)
+  }
+}
 
 const exec = (file: string, args: ReadonlyArray<string>) =>
   Effect.callback<string, EmbeddedPostgresError>((resume) => {
@@ -210,9 +249,54 @@ const parentOf = (pid: number): number | undefined => {
 interface RunningServer {
   readonly pid: number
   readonly port: number
-  /** Its parent is alive and not init: another process started it and owns it. */
+  /** A live Tessera process started it and is still its parent: it owns it. */
   readonly owned: boolean
 }
+
+/**
+ * The file a Tessera process writes into the data folder once its server runs: who started it
+ * (`ownerPid`) and which server it is (`postgresPid`). A server counts as owned only while that
+ * process is alive *and* still the server's parent; otherwise it is an orphan, whoever adopted it
+ * (init, or a subreaper such as `systemd --user` or a container's init).
+ */
+export const OWNER_FILE = "tessera.owner"
+
+interface Owner {
+  readonly ownerPid: number
+  readonly postgresPid: number
+}
+
+const readOwner = (dataDir: string): Owner | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(Fs.readFileSync(Path.join(dataDir, OWNER_FILE), "utf8"))
+    if (typeof parsed !== "object" || parsed === null) return undefined
+    const ownerPid = "ownerPid" in parsed ? Number(parsed.ownerPid) : Number.NaN
+    const postgresPid = "postgresPid" in parsed ? Number(parsed.postgresPid) : Number.NaN
+    return Number.isInteger(ownerPid) && Number.isInteger(postgresPid) ? { ownerPid, postgresPid } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const writeOwner = (dataDir: string, postgresPid: number) =>
+  Effect.sync(() => {
+    try {
+      Fs.writeFileSync(Path.join(dataDir, OWNER_FILE), JSON.stringify({ ownerPid: process.pid, postgresPid }))
+    } catch {
+      // Without the file a second process treats the server as an orphan and replaces it: only
+      // sharing is lost, not data.
+    }
+  })
+
+const removeOwner = (dataDir: string, postgresPid: number) =>
+  Effect.sync(() => {
+    if (readOwner(dataDir)?.postgresPid !== postgresPid) return
+    try {
+      Fs.rmSync(Path.join(dataDir, OWNER_FILE), { force: true })
+    } catch {
+      // A stale file names a dead server: the next start ignores it.
+    }
+  })
 
 const runningServer = (dataDir: string): RunningServer | undefined => {
   const pidFile = Path.join(dataDir, "postmaster.pid")
@@ -220,17 +304,25 @@ const runningServer = (dataDir: string): RunningServer | undefined => {
   const lines = Fs.readFileSync(pidFile, "utf8").split("\n")
   const pid = Number(lines[0])
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined
-  const parent = parentOf(pid)
-  return { pid, port: Number(lines[3]), owned: parent !== undefined && parent !== 1 && isAlive(parent) }
+  const owner = readOwner(dataDir)
+  const owned =
+    owner !== undefined &&
+    owner.postgresPid === pid &&
+    owner.ownerPid !== process.pid &&
+    isAlive(owner.ownerPid) &&
+    parentOf(pid) === owner.ownerPid
+  return { pid, port: Number(lines[3]), owned }
 }
 
 /**
  * A server left running on this data folder by a process that died without stopping it (it was
- * killed) is an orphan adopted by init: stop it and go on.
+ * killed) is an orphan, adopted by init or by a subreaper: stop it and go on.
  */
 const stopOrphan = (dataDir: string, orphan: RunningServer) =>
   Effect.gen(function* () {
-    yield* Effect.logWarning(`Stopping an orphaned PostgreSQL (pid ${orphan.pid}) left running on ${dataDir}`)
+    yield* Effect.logWarning(
+      `Stopping an orphaned PostgreSQL (pid ${orphan.pid}, parent ${parentOf(orphan.pid) ?? "unknown"}) left running on ${dataDir}`
+    )
     process.kill(orphan.pid, "SIGINT")
     for (let attempt = 0; attempt < 100 && isAlive(orphan.pid); attempt++) yield* Effect.sleep(Duration.millis(100))
     if (isAlive(orphan.pid)) {
@@ -263,6 +355,11 @@ const initdb = (bin: string, dataDir: string, user: RunAs | undefined, onLog: (l
 const EPHEMERAL_SETTINGS = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300"]
 const DEFAULT_SETTINGS = ["max_connections=200"]
 
+interface Started {
+  readonly child: ChildProcess
+  readonly lastLines: () => ReadonlyArray<string>
+}
+
 const startPostgres = (
   bin: string,
   dataDir: string,
@@ -271,7 +368,7 @@ const startPostgres = (
   settings: ReadonlyArray<string>,
   onLog: (line: string) => void
 ) =>
-  Effect.callback<ChildProcess, EmbeddedPostgresError>((resume) => {
+  Effect.callback<Started, EmbeddedPostgresError>((resume) => {
     const args = ["-D", dataDir, "-p", String(port), "-h", "127.0.0.1", "-k", ""]
     for (const setting of settings) args.push("-c", setting)
     const child = spawn(Path.join(bin, "postgres"), args, {
@@ -288,13 +385,12 @@ const startPostgres = (
       for (const line of chunk.toString("utf8").split("\n")) {
         if (line.trim() === "") continue
         onLog(line)
-        if (!ready) {
-          recent.push(line)
-          if (recent.length > 8) recent.shift()
-          if (line.includes("database system is ready to accept connections")) {
-            ready = true
-            resume(Effect.succeed(child))
-          }
+        // The last lines are kept for as long as it runs: they explain an exit during start or later.
+        recent.push(line)
+        if (recent.length > 8) recent.shift()
+        if (!ready && line.includes("database system is ready to accept connections")) {
+          ready = true
+          resume(Effect.succeed({ child, lastLines: () => [...recent] }))
         }
       }
     }
@@ -325,12 +421,13 @@ const stopPostgres = (child: ChildProcess, onExit: () => void) =>
     child.kill("SIGINT")
   })
 
-const serverAt = (dataDir: string, port: number, pid: number): Server => ({
+const serverAt = (dataDir: string, port: number, pid: number, exited: Effect.Effect<ServerExit>): Server => ({
   host: "127.0.0.1",
   port,
   user: SUPERUSER,
   dataDir,
   pid,
+  exited,
   url: (database = "postgres") =>
     Redacted.make(`postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`)
 })
@@ -368,7 +465,11 @@ export const start = (
         if (user !== undefined) Fs.chownSync(dataDir, user.uid, user.gid)
         Fs.chmodSync(dataDir, 0o700)
       },
-      catch: (cause) => fail(`Cannot prepare the data folder ${dataDir}: ${String(cause)}`, cause)
+      catch: (cause) =>
+        fail(
+          `The data folder ${dataDir} cannot be prepared: ${fileSystemReason(cause)}. Set TESSERA_DATA_DIR to a folder this user can write to, or DATABASE_URL to a PostgreSQL server.`,
+          cause
+        )
     })
 
     if (!Fs.existsSync(Path.join(dataDir, "PG_VERSION"))) {
@@ -379,24 +480,51 @@ export const start = (
         // Another Tessera process (the stack, say, while `pnpm seed` runs) started this server:
         // share it. It stays that process's to stop.
         yield* Effect.logInfo(`Using the PostgreSQL (pid ${running.pid}) another process runs on ${dataDir}`)
-        return serverAt(dataDir, running.port, running.pid)
+        // Not our child: watch it by its pid.
+        const gone = Effect.gen(function* () {
+          while (isAlive(running.pid)) yield* Effect.sleep(Duration.seconds(1))
+          return { pid: running.pid, lastLines: [], owned: false } satisfies ServerExit
+        })
+        return serverAt(dataDir, running.port, running.pid, gone)
       }
       if (running !== undefined) yield* stopOrphan(dataDir, running)
     }
 
     const settings = options.ephemeral ? EPHEMERAL_SETTINGS : DEFAULT_SETTINGS
     // A port can be taken between the check and the bind: retry on a fresh one.
-    const child = yield* Effect.flatMap(choosePort(options.port ?? 54329), (port) =>
-      Effect.map(startPostgres(bin, dataDir, port, user, settings, onLog), (child) => ({ child, port }))
+    const { started, port } = yield* Effect.flatMap(choosePort(options.port ?? 54329), (port) =>
+      Effect.map(startPostgres(bin, dataDir, port, user, settings, onLog), (started) => ({ started, port }))
     ).pipe(Effect.retry({ times: 2, while: (e) => e.message.includes("Address already in use") }))
 
+    const postgres = started.child
+    const pid = postgres.pid ?? 0
+    yield* writeOwner(dataDir, pid)
     // If the process ends without running its finalizers (process.exit, a crash), still ask the
     // server to stop; a server outliving a killed process is stopped by the next start.
     const onExit = () => {
-      child.child.kill("SIGINT")
+      postgres.kill("SIGINT")
     }
     process.once("exit", onExit)
-    yield* Effect.addFinalizer(() => stopPostgres(child.child, onExit))
+    let stopping = false
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        stopping = true
+        return stopPostgres(postgres, onExit)
+      }).pipe(Effect.andThen(removeOwner(dataDir, pid)))
+    )
+    const exited = Effect.callback<ServerExit>((resume) => {
+      const report = (code: number | null, signal: string | null) => {
+        if (!stopping) resume(Effect.succeed({ pid, code, signal, lastLines: started.lastLines(), owned: true }))
+      }
+      if (postgres.exitCode !== null || postgres.signalCode !== null) {
+        report(postgres.exitCode, postgres.signalCode)
+        return
+      }
+      postgres.once("exit", report)
+      return Effect.sync(() => {
+        postgres.off("exit", report)
+      })
+    })
 
-    return serverAt(dataDir, child.port, child.child.pid ?? 0)
+    return serverAt(dataDir, port, pid, exited)
   })
