@@ -21,7 +21,7 @@ import * as Migrations from "@tessera/database/Migrations"
 import autocannon from "autocannon"
 import { Effect, Exit, Redacted, Schema, Scope } from "effect"
 import { SqlClient } from "effect/sql"
-import { CrmMigrations } from "../src/CrmMigrations.ts"
+import { schemaMigrations as CrmMigrations } from "../src/CrmApp.ts"
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16)

@@ -4,14 +4,14 @@
  * `apps/stack` with the other apps; it consumes no events, so it has no workers.
  *
  * The routes need, from the process: `SqlClient`, `Auth` and an `EventSink` (the dispatcher's
- * outbox, or the contract kit's table sink in tests).
+ * outbox). The app's layout is docs/app-shape.md's.
  */
 import * as App from "@tessera/contract-server/App"
 import * as ContractServer from "@tessera/contract-server/ContractServer"
 import { events } from "@tessera/contracts/crm/Catalog"
 import * as Migrations from "@tessera/database/Migrations"
 import { Layer } from "effect"
-import { CrmMigrations } from "./CrmMigrations.ts"
+import CreateCrm from "../migrations/0001_create_crm.ts"
 import { CrmIds } from "./domain/CrmIds.ts"
 import { createCompany, listCompanies } from "./handlers/CompanyHandlers.ts"
 import { createContact, listContacts } from "./handlers/ContactHandlers.ts"
@@ -47,8 +47,19 @@ export const catalog = [
   listTasks
 ] as const
 
+/**
+ * The app's migrations, run in its own `crm` schema with its own `crm.migrations` table. Add one:
+ * a new `migrations/000N_name.ts` default-exporting an Effect, listed here.
+ */
+export const schemaMigrations: Migrations.SchemaMigrations = {
+  schema: "crm",
+  migrations: {
+    "0001_create_crm": CreateCrm
+  }
+}
+
 /** Runs the `crm` schema's migrations when built. */
-export const migrations = Migrations.layer(CrmMigrations)
+export const migrations = Migrations.layer(schemaMigrations)
 
 /** Repositories and ids: everything the handlers use. Needs a `SqlClient`. */
 export const services = Layer.mergeAll(

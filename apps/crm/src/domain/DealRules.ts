@@ -1,9 +1,18 @@
 /**
- * The deal lifecycle's rules, as pure functions over what the repositories return: which stage
- * a deal may move to, and where it lands when it closes. No I/O, tested on their own.
+ * The deal lifecycle's rules, as pure functions over plain facts about stages and deals (the
+ * repositories' rows fit them): which stage a deal may move to, and where it lands when it
+ * closes. No I/O and no repository import, tested on their own.
  */
 import type { DealStatus } from "@tessera/contracts/crm/Deals"
-import type { StageRow } from "../repositories/PipelineRepository.ts"
+
+/** What the rules need to know of a stage. */
+export interface StageFacts {
+  readonly id: string
+  readonly pipelineId: string
+  readonly position: number
+  readonly isWon: boolean
+  readonly isLost: boolean
+}
 
 export type MoveCheck =
   | { readonly _tag: "Allowed" }
@@ -15,7 +24,7 @@ export type MoveCheck =
 /** Whether an open deal of `pipelineId`, now in `currentStageId`, may move to `target`. */
 export const checkMove = (
   deal: { readonly status: DealStatus; readonly pipelineId: string; readonly stageId: string },
-  target: StageRow | undefined
+  target: StageFacts | undefined
 ): MoveCheck => {
   if (deal.status !== "open") return { _tag: "Closed", status: deal.status }
   if (target === undefined || target.pipelineId !== deal.pipelineId) return { _tag: "OtherPipeline" }
@@ -26,11 +35,11 @@ export const checkMove = (
 
 /** Where a closing deal lands: the pipeline's won (or lost) stage if it has one, else where it is. */
 export const closingStage = (
-  stages: ReadonlyArray<StageRow>,
+  stages: ReadonlyArray<StageFacts>,
   currentStageId: string,
   outcome: "won" | "lost"
 ): string => stages.find((stage) => (outcome === "won" ? stage.isWon : stage.isLost))?.id ?? currentStageId
 
 /** A new deal's stage: the requested one, else the pipeline's first open stage. */
-export const initialStage = (stages: ReadonlyArray<StageRow>): StageRow | undefined =>
+export const initialStage = <S extends StageFacts>(stages: ReadonlyArray<S>): S | undefined =>
   stages.find((stage) => !stage.isWon && !stage.isLost)
