@@ -329,7 +329,7 @@ layer(CrmTestLayer, { excludeTestServices: true })("crm over HTTP", (it) => {
     })
   )
 
-  it.effect("win-deal-happy-path: won, closedAt set, in the won stage, deal.won stored", () =>
+  it.effect("win-deal-happy-path: won, closedAt set, in the won stage, deal.won v2 stored", () =>
     Effect.gen(function* () {
       const { admin, user, organizationId } = freshOrg()
       const pipeline = yield* createPipeline(admin)
@@ -341,14 +341,20 @@ layer(CrmTestLayer, { excludeTestServices: true })("crm over HTTP", (it) => {
       assert.isNotNull(won.closedAt)
       assert.strictEqual(won.stageId, stageNamed(pipeline, "Won"))
       const [event] = (yield* storedEvents(organizationId)).filter((e) => e.event_type === "deal.won")
+      assert.strictEqual(event?.event_version, 2)
       assert.deepStrictEqual(event?.payload, {
         dealId: deal.id,
+        name: "D",
         pipelineId: pipeline.id,
         stageId: won.stageId,
         value: eur(990),
         ownerId: user.userId,
         wonSource: "referral",
-        closedAt: won.closedAt
+        closedAt: won.closedAt,
+        contactId: null,
+        contactName: null,
+        companyId: null,
+        companyName: null
       })
     })
   )

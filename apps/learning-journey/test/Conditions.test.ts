@@ -61,12 +61,14 @@ describe("Conditions (builder)", () => {
 describe("Conditions.matches", () => {
   const matcher = { eventType: "task.completed", eventVersion: 1, where: { type: "follow_up" } }
 
-  it("needs the type, the version and every filtered field", () => {
+  it("needs the type, the version or a later one, and every filtered field", () => {
     assert.isTrue(matches(matcher, event("task.completed", 0, { type: "follow_up", taskId: "t" })))
     assert.isFalse(matches(matcher, event("task.completed", 0, { type: "call" })))
     assert.isFalse(matches(matcher, event("task.completed", 0, {})))
     assert.isFalse(matches(matcher, event("task.created", 0, { type: "follow_up" })))
-    assert.isFalse(matches(matcher, event("task.completed", 0, { type: "follow_up" }, 2)))
+    // A later version (upcast from this one, keeping its fields) still matches; an earlier one does not.
+    assert.isTrue(matches(matcher, event("task.completed", 0, { type: "follow_up" }, 2)))
+    assert.isFalse(matches({ ...matcher, eventVersion: 2 }, event("task.completed", 0, { type: "follow_up" }, 1)))
   })
 
   it("an event of unknown version matches any version", () => {

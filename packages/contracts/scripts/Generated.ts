@@ -17,13 +17,15 @@ import { catalog as crm } from "../src/crm/Catalog.ts"
 import { catalog as dispatch } from "../src/dispatch/Catalog.ts"
 import { catalog as learning } from "../src/learning-journey/Catalog.ts"
 import { registry } from "../src/registry.ts"
+import { catalog as service } from "../src/service-business/Catalog.ts"
 
 const root = Path.resolve(import.meta.dirname, "..")
 
 export const catalogs: ReadonlyArray<readonly [folder: string, contracts: ReadonlyArray<AnyContract>]> = [
   ["docs/crm", crm],
   ["docs/dispatch", dispatch],
-  ["docs/learning-journey", learning]
+  ["docs/learning-journey", learning],
+  ["docs/service-business", service]
 ]
 
 export const REGISTRY_FILE = "registry.generated.json"

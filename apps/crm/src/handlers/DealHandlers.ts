@@ -20,7 +20,7 @@ import {
   TerminalStage,
   WinDeal
 } from "@tessera/contracts/crm/Deals"
-import { DealCreated, DealLost, DealMoved, DealWon } from "@tessera/contracts/crm/Events"
+import { DealCreated, DealLost, DealMoved, DealWonV2 } from "@tessera/contracts/crm/Events"
 import { PipelineNotFound } from "@tessera/contracts/crm/Pipelines"
 import { DEFAULT_LIMIT } from "@tessera/contracts/crm/Shared"
 import { Clock, Effect, Option } from "effect"
@@ -199,14 +199,20 @@ export const winDeal = implement(WinDeal, (input, { actor, emit }) =>
     const won = yield* closeDeal(actor.organizationId, input.dealId, "won", (deals, deal, stageId, at) =>
       deals.win(actor.organizationId, deal.id, stageId, input.source ?? null, at)
     )
-    yield* emit(DealWon, {
+    const parties = yield* Effect.flatMap(DealRepository, (deals) => deals.partiesOf(actor.organizationId, won.id))
+    yield* emit(DealWonV2, {
       dealId: won.id,
+      name: won.name,
       pipelineId: won.pipelineId,
       stageId: won.stageId,
       value: won.value,
       ownerId: won.ownerId,
       wonSource: won.wonSource,
-      closedAt: yield* closedAtOf(won)
+      closedAt: yield* closedAtOf(won),
+      contactId: won.contactId,
+      contactName: parties.contactName,
+      companyId: won.companyId,
+      companyName: parties.companyName
     })
     return won
   })

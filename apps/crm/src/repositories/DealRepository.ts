@@ -38,6 +38,12 @@ export interface CurrencyTotal {
   readonly amountMinor: number
 }
 
+const DealParties = Schema.Struct({
+  contactName: Schema.NullOr(Schema.String),
+  companyName: Schema.NullOr(Schema.String)
+})
+type DealParties = typeof DealParties.Type
+
 /** Sums arrive as exact `bigint`s; they become numbers only while that stays exact. */
 const Totals = Schema.Struct({
   currency: Schema.String,
@@ -80,6 +86,8 @@ export class DealRepository extends Context.Service<
       after: readonly [createdAt: string, id: string] | undefined
     ) => Effect.Effect<ReadonlyArray<Deal>>
     readonly totals: (organizationId: string, filters: DealFilters) => Effect.Effect<ReadonlyArray<CurrencyTotal>>
+    /** The display names of the deal's contact ("First Last") and company, for `deal.won` v2. */
+    readonly partiesOf: (organizationId: string, dealId: string) => Effect.Effect<DealParties>
   }
 >()("@tessera/crm/DealRepository") {
   static readonly layer = Layer.effect(
@@ -183,7 +191,18 @@ export class DealRepository extends Context.Service<
               SELECT d.currency, count(*)::int AS count, sum(d.value_minor)::bigint AS "amountMinor"
               FROM crm.deals d WHERE ${where(organizationId, filters)}
               GROUP BY d.currency ORDER BY d.currency`
-          ).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) }))))
+          ).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) })))),
+
+        partiesOf: (organizationId, dealId) =>
+          one(
+            DealParties,
+            sql`
+              SELECT CASE WHEN c.id IS NULL THEN NULL ELSE concat_ws(' ', c.first_name, c.last_name) END AS "contactName", co.name AS "companyName"
+              FROM crm.deals d
+              LEFT JOIN crm.contacts c ON c.organization_id = d.organization_id AND c.id = d.contact_id
+              LEFT JOIN crm.companies co ON co.organization_id = d.organization_id AND co.id = d.company_id
+              WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}`
+          )
       })
     })
   )

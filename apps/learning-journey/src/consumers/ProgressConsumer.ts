@@ -1,11 +1,12 @@
 /**
- * `learning.progress`: the learning journey's consumer of the CRM's events. Each delivered event
+ * `learning.progress`: the learning journey's consumer of the CRM's and the service business's events. Each delivered event
  * is recorded for the user who acted and advances their progress; the onboarding events that
  * follow are published caused by it. All of it runs in the delivery's transaction (the handler
  * runs inside it, so `Progression`'s statements and the `EventSink`'s outbox rows join it with the
  * dispatcher's inbox row): a redelivered event changes nothing and publishes nothing.
  */
 import * as CrmEvents from "@tessera/contracts/crm/Events"
+import * as ServiceEvents from "@tessera/contracts/service-business/Events"
 import * as Consumer from "@tessera/dispatcher/Consumer"
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
@@ -15,16 +16,23 @@ import { Effect, Option, Schema } from "effect"
 import { type IncomingEvent, Progression, type RecordResult, toOutgoing } from "../services/Progression.ts"
 
 /**
- * The CRM events the learning journey consumes, declared once: the consumer handles each, and
- * `packages/contracts/src/registry.ts` names `learning` as a consumer of each.
+ * The events the learning journey consumes, declared once: the consumer handles each, and
+ * `packages/contracts/src/registry.ts` names `learning` as a consumer of each. `deal.won` is taken
+ * at version 2, the version the CRM emits; events stored as version 1 arrive upcast (see the
+ * registry), and steps written against version 1 still match them (`domain/Conditions.ts`).
  */
 export const consumes = [
   CrmEvents.PipelineCreated,
   CrmEvents.ContactCreated,
   CrmEvents.DealCreated,
   CrmEvents.DealMoved,
-  CrmEvents.DealWon,
-  CrmEvents.TaskCompleted
+  CrmEvents.DealWonV2,
+  CrmEvents.TaskCompleted,
+  ServiceEvents.ClientCreated,
+  ServiceEvents.JobScheduled,
+  ServiceEvents.JobCompleted,
+  ServiceEvents.InvoiceIssued,
+  ServiceEvents.InvoicePaid
 ] as const
 
 const JsonObject = Schema.Record(Schema.String, Schema.Unknown)

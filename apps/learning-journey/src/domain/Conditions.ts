@@ -16,10 +16,16 @@ export interface LearnerEvent {
   readonly occurredAt: Date
 }
 
-/** Whether the event is of the matcher's type and version and its payload fields equal the filter's. */
+/**
+ * Whether the event is of the matcher's type, at the matcher's version or a later one, and its
+ * payload fields equal the filter's. A later version is reached from the matcher's through the
+ * registry's upcasters, which keep the older version's fields (`deal.won` v2 is v1 plus fields):
+ * a step written against `deal.won` v1 is still completed by the v2 events the CRM now emits. A
+ * filter on a field a later version dropped simply does not match.
+ */
 export const matches = (matcher: EventMatcher, event: LearnerEvent): boolean =>
   matcher.eventType === event.eventType &&
-  (event.eventVersion === undefined || event.eventVersion === matcher.eventVersion) &&
+  (event.eventVersion === undefined || event.eventVersion >= matcher.eventVersion) &&
   Object.entries(matcher.where ?? {}).every(
     ([field, value]) => Object.hasOwn(event.payload, field) && event.payload[field] === value
   )

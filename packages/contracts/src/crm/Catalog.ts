@@ -5,7 +5,15 @@
 import { CreateCompany, ListCompanies } from "./Companies.ts"
 import { CreateContact, ListContacts } from "./Contacts.ts"
 import { CreateDeal, GetDeal, ListDeals, LoseDeal, MoveDeal, WinDeal } from "./Deals.ts"
-import { ContactCreated, DealCreated, DealLost, DealMoved, DealWon, PipelineCreated, TaskCompleted } from "./Events.ts"
+import {
+  ContactCreated,
+  DealCreated,
+  DealLost,
+  DealMoved,
+  DealWonV2,
+  PipelineCreated,
+  TaskCompleted
+} from "./Events.ts"
 import { CreatePipeline, ListPipelines } from "./Pipelines.ts"
 import { CompleteTask, CreateTask, ListTasks } from "./Tasks.ts"
 
@@ -32,7 +40,7 @@ export const events = [
   PipelineCreated,
   DealCreated,
   DealMoved,
-  DealWon,
+  DealWonV2,
   DealLost,
   ContactCreated,
   TaskCompleted

@@ -4,7 +4,7 @@
 import { command, query } from "@tessera/contract-kit/Contract"
 import { ContractError } from "@tessera/contract-kit/ContractError"
 import { Schema } from "effect"
-import { DealCreated, DealLost, DealMoved, DealWon, LostReason } from "./Events.ts"
+import { DealCreated, DealLost, DealMoved, DealWonV2, LostReason } from "./Events.ts"
 import { PipelineNotFound } from "./Pipelines.ts"
 import {
   CalendarDate,
@@ -257,10 +257,15 @@ export const MoveDeal = command({
   }
 })
 
+/**
+ * Version 2.0.0: emits `deal.won` version 2 (with the deal's name, contact and company) instead of
+ * version 1 — a change of what the contract publishes, hence the major bump. Input and output are
+ * unchanged.
+ */
 export const WinDeal = command({
   meta: {
     key: "crm.deal.win",
-    version: "1.0.0",
+    version: "2.0.0",
     stability: "stable",
     owners,
     tags: ["crm", "deal", "won"],
@@ -276,7 +281,7 @@ export const WinDeal = command({
   output: Deal,
   errors: [DealNotFound, DealClosed],
   policy: { auth: "user" },
-  emits: [{ event: DealWon, when: "Deal is won" }],
+  emits: [{ event: DealWonV2, when: "Deal is won (version 2: with the deal's name, contact and company)" }],
   acceptance: {
     scenarios: [
       {

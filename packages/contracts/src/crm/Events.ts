@@ -85,6 +85,50 @@ export const DealWon = define({
   subject: (payload) => ({ type: "deal", id: payload.dealId })
 })
 
+/**
+ * `deal.won` version 2: version 1 plus what a consumer needs to act on a win without calling the
+ * CRM — the deal's name, and its contact's and company's ids and display names (a contact's is
+ * "first last"). Published since 2026-11-30; version 1 is deprecated (see the registry) and its
+ * stored events reach v2 consumers through `DealWonV1ToV2`.
+ */
+export const DealWonV2 = define({
+  type: "deal.won",
+  version: 2,
+  producer: "crm",
+  description: "A deal was won, with its name and its contact's and company's ids and display names.",
+  payload: Schema.Struct({
+    dealId: DealId,
+    name: Name,
+    pipelineId: PipelineId,
+    stageId: StageId,
+    value: Money,
+    ownerId: UserId,
+    wonSource: Schema.NullOr(Schema.String),
+    closedAt: Timestamp,
+    contactId: Schema.NullOr(ContactId),
+    /** "First Last" of the deal's contact: personal data. */
+    contactName: Schema.NullOr(Name),
+    companyId: Schema.NullOr(CompanyId),
+    companyName: Schema.NullOr(Name)
+  }),
+  pii: ["contactName"],
+  subject: (payload) => ({ type: "deal", id: payload.dealId })
+})
+
+/**
+ * How a stored `deal.won` v1 reads as v2: v1 did not carry the deal's name or its contact and
+ * company, so an upcast event is named after its deal id and has neither (consumers treat it as a
+ * win without a known customer).
+ */
+export const upcastDealWonV1 = (v1: typeof DealWon.payload.Type): typeof DealWonV2.payload.Type => ({
+  ...v1,
+  name: `Deal ${v1.dealId}`,
+  contactId: null,
+  contactName: null,
+  companyId: null,
+  companyName: null
+})
+
 export const DealLost = define({
   type: "deal.lost",
   version: 1,

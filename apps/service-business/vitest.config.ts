@@ -1,0 +1,3 @@
+import { tesseraConfig } from "@tessera/test-harness/vitest"
+
+export default tesseraConfig()
