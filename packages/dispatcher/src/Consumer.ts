@@ -20,7 +20,7 @@
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import type { AnyEventDefinition, PayloadOf } from "@tessera/envelope/EventDefinition"
 import * as Registry from "@tessera/envelope/Registry"
-import { Data, type Duration, Effect, Schedule } from "effect"
+import { Cause, Data, type Duration, Effect, Exit, Metric, Schedule, Tracer } from "effect"
 
 /** What a handler receives: the envelope with a decoded (and, if needed, upcast) payload. */
 export interface DeliveredEvent<P> extends DecodedEnvelope<P> {
@@ -91,6 +91,62 @@ export interface Consumer<R> {
 
 export type OrderMode = "strict" | "skip"
 
+/** Handler runs, by consumer, event type and outcome (`handled`, `failed`, `interrupted`), in this process. */
+const handlerRuns = Metric.counter("tessera_dispatch_handler_runs_total", {
+  description:
+    "Consumer handler runs in this process, by consumer, event type and outcome (handled, failed, interrupted)",
+  incremental: true
+})
+
+/** The span a W3C `traceparent` names (the producer's `outbox.publish`), to continue its trace. */
+const producerSpan = (traceparent: string | undefined): Tracer.ExternalSpan | undefined => {
+  const match = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(traceparent ?? "")
+  if (match === null) return undefined
+  const [, version, traceId, spanId, flags] = match
+  if (version === "ff" || traceId === undefined || spanId === undefined || flags === undefined) return undefined
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined
+  return Tracer.externalSpan({ traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 })
+}
+
+/**
+ * Each run of a handler of `consumer` in a span that continues the producer's trace (the
+ * envelope's `traceparent`), so a request and every consumer's handling of its events are one
+ * trace, and counted by outcome.
+ */
+const observed = <R>(consumer: string, handler: Handler<R>): Handler<R> => ({
+  definition: handler.definition,
+  prepare: (registry, stored) =>
+    Effect.map(handler.prepare(registry, stored), (run) => {
+      const parent = producerSpan(stored.envelope.traceparent)
+      const eventType = stored.envelope.event_type
+      return run.pipe(
+        Effect.onExit((exit) =>
+          Metric.update(
+            Metric.withAttributes(handlerRuns, {
+              consumer,
+              event_type: eventType,
+              outcome: Exit.isSuccess(exit) ? "handled" : Cause.hasInterruptsOnly(exit.cause) ? "interrupted" : "failed"
+            }),
+            1
+          )
+        ),
+        Effect.withSpan(`consume ${consumer} ${eventType}`, {
+          kind: "consumer",
+          ...(parent === undefined ? {} : { parent }),
+          attributes: {
+            "messaging.system": "tessera-dispatch",
+            "messaging.consumer.group.name": consumer,
+            "messaging.message.id": stored.envelope.event_id,
+            "tessera.event_type": eventType,
+            "tessera.event_version": stored.envelope.event_version,
+            "tessera.producer": stored.envelope.producer,
+            "tessera.attempt": stored.attempt
+          }
+        })
+      )
+    })
+})
+
 export const make = <R>(options: {
   readonly name: string
   readonly domain: string
@@ -100,7 +156,7 @@ export const make = <R>(options: {
 }): Consumer<R> => ({
   name: options.name,
   domain: options.domain,
-  handlers: options.handlers,
+  handlers: options.handlers.map((handler) => observed(options.name, handler)),
   retry: options.retry ?? defaultRetry,
   order: options.order ?? "skip"
 })

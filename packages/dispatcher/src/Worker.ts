@@ -17,9 +17,13 @@
  *   earlier of the subject pending, in flight, backing off or dead), with `SKIP LOCKED`, so at
  *   most one event per subject is in flight across all processes (see `claim_group` in
  *   DispatchMigrations).
- * - No deadlocks for correct handlers: one event per handler transaction. Only the claim is
- *   batched (one round trip for a lane's group); two lanes never hold locks of two events at once,
- *   whatever rows their handlers touch and in whatever order across events.
+ * - No deadlocks for correct handlers (a handler whose own transaction does not deadlock): a lane
+ *   handles its claim in batched transactions of `transactionSize` events, but a batch never waits
+ *   on a lock longer than `batchLockTimeout` (20 ms) and never lives longer than half of
+ *   PostgreSQL's `deadlock_timeout`, so the deadlock detector (which runs only after a wait of
+ *   `deadlock_timeout`) never meets a batch in a cycle: a batch that would wait rolls back first,
+ *   and its events are handled one per transaction (which wait normally). Batching only saves
+ *   round trips; it never changes what locks a handler takes, nor their order within an event.
  * - Hung handlers: every handler transaction has a timeout shorter than the lease, and a lane
  *   starts an event only while its lease still covers a whole handler timeout (it gives the rest
  *   back otherwise): a healthy slow handler never outlives its lease. Worker connections carry
@@ -63,6 +67,9 @@ export class WorkerStartError extends Data.TaggedError("WorkerStartError")<{
 /** The transaction found its row no longer leased with its token: another worker has it now. */
 class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly position: bigint }> {}
 
+/** A batched transaction gave way (a lock wait, its time bound, a failure): replay it one by one. */
+class BatchGaveWay extends Data.TaggedError("BatchGaveWay")<{ readonly reason: string }> {}
+
 /** A handler failed (error, defect or timeout). */
 class HandlerFailed extends Data.TaggedError("HandlerFailed")<{
   readonly position: bigint
@@ -87,8 +94,18 @@ export interface Options {
   readonly claimSize?: number | undefined
   /** Lanes per consumer in this process (default `TESSERA_DISPATCH_CONCURRENCY` or 4). */
   readonly concurrency?: number | undefined
-  /** Ignored since v2: every event has its own handler transaction (kept for old callers). */
+  /**
+   * Events per batched handler transaction (default `TESSERA_DISPATCH_TRANSACTION_SIZE` or 16;
+   * 1 = one transaction per event). A batch never waits on a lock and never outlives half of
+   * PostgreSQL's `deadlock_timeout` (see `run`): if it would, it rolls back and its events are
+   * handled one per transaction, so batching cannot make a correct handler deadlock.
+   */
   readonly transactionSize?: number | undefined
+  /**
+   * How long a batched transaction may wait for one lock before it gives way (default 20 ms;
+   * must stay below `deadlock_timeout`).
+   */
+  readonly batchLockTimeout?: Duration.Input | undefined
   /** Ignored since v2: every lane claims for itself (kept for old callers). */
   readonly loops?: number | undefined
   /** How long a claim holds its rows (default `TESSERA_DISPATCH_LEASE` or 30 seconds). */
@@ -139,6 +156,11 @@ type ClaimedRow = typeof ClaimedRow.Type
 const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
 
 const Held = Schema.Struct({ held: Schema.Number, fresh: Schema.Number })
+
+interface Prepared<R> {
+  readonly row: ClaimedRow
+  readonly run: Effect.Effect<void, unknown, R>
+}
 const decodeHeld = Schema.decodeUnknownEffect(Schema.Array(Held))
 
 const Subscription = Schema.Struct({
@@ -201,6 +223,7 @@ export const retryDelay = (
 const settings = Effect.all({
   claimSize: Config.Int("TESSERA_DISPATCH_CLAIM_SIZE").pipe(Config.withDefault(16)),
   concurrency: Config.Int("TESSERA_DISPATCH_CONCURRENCY").pipe(Config.withDefault(4)),
+  transactionSize: Config.Int("TESSERA_DISPATCH_TRANSACTION_SIZE").pipe(Config.withDefault(16)),
   lease: Config.Duration("TESSERA_DISPATCH_LEASE").pipe(Config.withDefault(Duration.seconds(30))),
   handlerTimeout: Config.option(Config.Duration("TESSERA_DISPATCH_HANDLER_TIMEOUT")),
   poll: Config.Duration("TESSERA_DISPATCH_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(1))),
@@ -217,6 +240,15 @@ export interface PoolSettings {
   readonly lockTimeout: Duration.Duration
   /** `idle_in_transaction_session_timeout` (`TESSERA_DISPATCH_IDLE_IN_TRANSACTION_TIMEOUT`, 15 s). */
   readonly idleInTransactionTimeout: Duration.Duration
+  /**
+   * `synchronous_commit` of worker connections (`TESSERA_DISPATCH_SYNCHRONOUS_COMMIT`, off). Off
+   * is safe for the dispatcher's guarantees: a handler transaction carries its effects, its inbox
+   * row and its acknowledgement, so a commit lost in a PostgreSQL crash loses all three together
+   * and the (durably published) event is simply delivered again. WAL is replayed in order, so a
+   * later commit never survives an earlier lost one. Turn it on when a handler's effects must be
+   * durable the moment it commits (e.g. it calls out to a system that will not hear it twice).
+   */
+  readonly synchronousCommit?: boolean | undefined
 }
 
 export const poolSettings: Effect.Effect<PoolSettings, Config.ConfigError> = Effect.all({
@@ -227,7 +259,8 @@ export const poolSettings: Effect.Effect<PoolSettings, Config.ConfigError> = Eff
   lockTimeout: Config.Duration("TESSERA_DISPATCH_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
   idleInTransactionTimeout: Config.Duration("TESSERA_DISPATCH_IDLE_IN_TRANSACTION_TIMEOUT").pipe(
     Config.withDefault(Duration.seconds(15))
-  )
+  ),
+  synchronousCommit: Config.Boolean("TESSERA_DISPATCH_SYNCHRONOUS_COMMIT").pipe(Config.withDefault(false))
 })
 
 const millis = (duration: Duration.Duration) => `${Math.max(1, Math.round(Duration.toMillis(duration)))}ms`
@@ -263,7 +296,8 @@ export const poolLayer = (config: PgClient.PgClientConfig, options: PoolSettings
       ...config.startupParameters,
       statement_timeout: millis(options.statementTimeout),
       lock_timeout: millis(options.lockTimeout),
-      idle_in_transaction_session_timeout: millis(options.idleInTransactionTimeout)
+      idle_in_transaction_session_timeout: millis(options.idleInTransactionTimeout),
+      synchronous_commit: options.synchronousCommit === true ? "on" : "off"
     }
   })
 
@@ -415,9 +449,22 @@ export const run = <R>(
     const backfillBatch = Math.max(1, options.backfillBatch ?? 10_000)
     const strict = consumer.order === "strict"
     const hooks = options.hooks ?? {}
+    const transactionSize = Math.max(1, options.transactionSize ?? config.transactionSize)
 
     const pg = yield* PgClient.PgClient
     const sql: SqlClient.SqlClient = pg
+
+    // Batches are bounded by PostgreSQL's deadlock_timeout: a batch waits at most
+    // `batchLockTimeout` for a lock and lives at most half of deadlock_timeout, so nobody waits on
+    // a batch's locks long enough for the deadlock detector to run, and a batch itself never does.
+    const [deadlockSetting] = yield* sql<{ readonly ms: number }>`
+      SELECT (EXTRACT(EPOCH FROM current_setting('deadlock_timeout')::interval) * 1000)::float8 AS ms`
+    const deadlockMillis = deadlockSetting?.ms ?? 1000
+    const batchLockMillis = Math.min(
+      Duration.toMillis(Duration.fromInputUnsafe(options.batchLockTimeout ?? Duration.millis(20))),
+      deadlockMillis / 4
+    )
+    const batchMillis = Math.min(deadlockMillis / 2, handlerTimeoutMillis)
     const services = yield* Effect.context<R>()
     const handlers = new Map(consumer.handlers.map((handler) => [handler.definition.type, handler]))
 
@@ -582,34 +629,126 @@ export const run = <R>(
           Effect.tap(() => (hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted([row.position])))
         )
 
-    /** Handles a lane's claimed rows in order; gives back what it will not start. */
+    /**
+     * Several events (all of different subjects: a claim takes one head per subject) in one
+     * transaction: fence + ack + inbox for all, then their handlers in order. It runs with a
+     * `lock_timeout` of `batchLockMillis` (set in the same statement) and within `batchMillis`;
+     * any failure, lock wait or overrun rolls it back, and the caller replays the events one per
+     * transaction.
+     */
+    const handleBatch = (batch: ReadonlyArray<Prepared<R>>) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const [held] = yield* sql`
+              WITH acked AS (
+                DELETE FROM dispatch.deliveries d
+                USING unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${bigintArray(batch.map((p) => p.row.lease_token))}::bigint[]) AS a(position, token)
+                WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token
+                RETURNING d.position
+              ),
+              ids AS (
+                SELECT * FROM unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${`{${batch.map((p) => p.row.event_id).join(",")}}`}::uuid[]) AS i(position, event_id)
+              ),
+              fresh AS (
+                INSERT INTO dispatch.inbox (consumer, event_id)
+                SELECT ${name}, ids.event_id FROM acked JOIN ids ON ids.position = acked.position
+                ON CONFLICT DO NOTHING
+                RETURNING event_id
+              )
+              SELECT (SELECT count(*) FROM acked)::int AS held, (SELECT count(*) FROM fresh)::int AS fresh,
+                set_config('lock_timeout', ${`${Math.max(1, Math.round(batchLockMillis))}ms`}, true) IS NOT NULL AS limited`.pipe(
+              Effect.flatMap(decodeHeld),
+              Effect.mapError((cause) => new Unavailable({ cause }))
+            )
+            if (held === undefined || held.held !== batch.length || held.fresh !== batch.length) {
+              // A lease taken over, or an event already handled: sort it out one by one.
+              return yield* new BatchGaveWay({ reason: "not every row was fresh and held" })
+            }
+            for (const prepared of batch) {
+              yield* runHandler(prepared.row, prepared.run).pipe(
+                Effect.mapError((error) =>
+                  error._tag === "Unavailable" ? error : new BatchGaveWay({ reason: error.message })
+                )
+              )
+            }
+          })
+        )
+        .pipe(
+          Effect.timeoutOrElse({
+            duration: Duration.millis(batchMillis),
+            orElse: () => Effect.fail(new BatchGaveWay({ reason: "the batch outlived its time bound" }))
+          }),
+          Effect.tap(() =>
+            hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted(batch.map((p) => p.row.position))
+          )
+        )
+
+    /** Decodes a claimed row for its handler; an undecodable one goes to the dead letters at once. */
+    const prepare = (row: ClaimedRow) =>
+      Effect.gen(function* () {
+        const handler = handlers.get(row.event_type)
+        const prepared =
+          handler === undefined
+            ? Effect.fail<Registry.DecodeFailure>({
+                reason: "UnknownVersion",
+                message: `${name} has no handler for ${row.event_type}`
+              })
+            : handler.prepare(options.registry, toStored(row))
+        const decoded = yield* Effect.result(prepared)
+        if (decoded._tag === "Success") return Option.some<Prepared<R>>({ row, run: decoded.success })
+        yield* deadLetter(row, decoded.failure.reason, decoded.failure.message, {
+          failures: row.failures + 1,
+          abandoned: row.abandoned
+        })
+        return Option.none<Prepared<R>>()
+      })
+
+    /**
+     * Handles a lane's claimed rows in order, in batches of `transactionSize` while batches go
+     * through (one per transaction after a batch gave way, for the rest of the claim); gives back
+     * what it will not start.
+     */
     const handleGroup = (rows: ReadonlyArray<ClaimedRow>, deadline: number) =>
       Effect.gen(function* () {
-        for (let next = 0; next < rows.length; next++) {
-          const row = rows[next]
-          if (row === undefined) break
+        const ready: Array<Prepared<R>> = []
+        for (const row of rows) {
+          const prepared = yield* prepare(row)
+          if (Option.isSome(prepared)) ready.push(prepared.value)
+        }
+        let batching = transactionSize > 1
+        let next = 0
+        while (batching && ready.length - next > 1) {
+          const now = yield* Clock.currentTimeMillis
+          if ((yield* Ref.get(stopping)) || deadline - now < batchMillis + handlerTimeoutMillis + margin) break
+          const batch = ready.slice(next, next + transactionSize)
+          const exit = yield* Effect.exit(handleBatch(batch))
+          if (Exit.isSuccess(exit)) {
+            next += batch.length
+            continue
+          }
+          if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+          const failure = Cause.findErrorOption(exit.cause)
+          if (Option.isSome(failure) && failure.value._tag === "BatchGaveWay") {
+            batching = false // the rest of this claim one by one, starting with this batch
+            break
+          }
+          yield* Effect.logWarning(
+            `${name}: a handler transaction did not commit; its events will be delivered again`,
+            exit.cause
+          )
+          return yield* release(ready.slice(next).map((p) => p.row))
+        }
+        for (; next < ready.length; next++) {
+          const prepared = ready[next]
+          if (prepared === undefined) break
+          const row = prepared.row
           const now = yield* Clock.currentTimeMillis
           if ((yield* Ref.get(stopping)) || deadline - now < handlerTimeoutMillis + margin) {
             // Not enough lease left to cover a whole handler timeout: give the rest back.
-            return yield* release(rows.slice(next))
+            return yield* release(ready.slice(next).map((p) => p.row))
           }
-          const handler = handlers.get(row.event_type)
-          const prepared =
-            handler === undefined
-              ? Effect.fail<Registry.DecodeFailure>({
-                  reason: "UnknownVersion",
-                  message: `${name} has no handler for ${row.event_type}`
-                })
-              : handler.prepare(options.registry, toStored(row))
-          const decoded = yield* Effect.result(prepared)
-          if (decoded._tag === "Failure") {
-            yield* deadLetter(row, decoded.failure.reason, decoded.failure.message, {
-              failures: row.failures + 1,
-              abandoned: row.abandoned
-            })
-            continue
-          }
-          const exit = yield* Effect.exit(handleOne(row, decoded.success))
+          const exit = yield* Effect.exit(handleOne(row, prepared.run))
           if (Exit.isSuccess(exit)) continue
           if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
           const failure = Cause.findErrorOption(exit.cause)
@@ -624,7 +763,7 @@ export const run = <R>(
               `${name}: a handler transaction did not commit; its event will be delivered again`,
               exit.cause
             )
-            return yield* release(rows.slice(next))
+            return yield* release(ready.slice(next).map((p) => p.row))
           }
         }
       })
