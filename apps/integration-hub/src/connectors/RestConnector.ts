@@ -36,12 +36,21 @@ const authHeaders = (credentials: Credentials | undefined): Record<string, strin
 
 const errorCode = (error: unknown): string => {
   let current: unknown = error
-  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+  let message: string | undefined
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
     if ("code" in current && typeof current.code === "string") return current.code
     if ("_tag" in current && current._tag === "TimeoutError") return "timed out"
-    current = "cause" in current ? current.cause : "reason" in current ? current.reason : undefined
+    // The innermost plain error's message (`connect ECONNREFUSED …`, `bad port`): no header, no credential.
+    if (current instanceof Error && !("_tag" in current)) message = current.message
+    const next: unknown =
+      "reason" in current && current.reason !== undefined
+        ? current.reason
+        : "cause" in current
+          ? current.cause
+          : undefined
+    current = next
   }
-  return "no answer"
+  return message ?? "no answer"
 }
 
 /** Seconds or an HTTP date, bounded. */
