@@ -9,6 +9,7 @@
  * adds the catch-all route below.
  */
 import { randomUUID } from "node:crypto"
+import type { AnyContract } from "@tessera/contract-kit/Contract"
 import { MethodNotAllowed, RouteNotFound } from "@tessera/contract-kit/ContractError"
 import { Context, Effect } from "effect"
 import { HttpRouter, type HttpServerRequest } from "effect/http"
@@ -18,6 +19,14 @@ import { headerId } from "./RequestInput.ts"
 /** Path → methods served there, for 405 answers. One per server. */
 export const KnownRoutes = Context.Reference<Map<string, Set<string>>>("@tessera/contract-server/KnownRoutes", {
   defaultValue: () => new Map()
+})
+
+/**
+ * Every contract served by the server, in mount order: what generated suites (fuzzing, the auth
+ * matrix) read to cover every operation of every mounted app. One per server, like `KnownRoutes`.
+ */
+export const ServedContracts = Context.Reference<Array<AnyContract>>("@tessera/contract-server/ServedContracts", {
+  defaultValue: () => []
 })
 
 /** Records that `method path` is served. */
