@@ -21,7 +21,7 @@
  * (exit code 1): whatever supervises it (Docker, systemd, `pnpm dev`) starts it again, with a
  * fresh server, instead of a process answering 503 forever.
  */
-import { createServer, type Server } from "node:http"
+import type { Server } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import type { PgClient } from "@effect/sql-pg"
 import * as Database from "@tessera/database/Database"
@@ -35,6 +35,7 @@ import { Auth, fromConfig } from "./Auth.ts"
 import * as ContractKitSchema from "./ContractKitSchema.ts"
 import * as ContractServer from "./ContractServer.ts"
 import * as IdempotencyRetention from "./IdempotencyRetention.ts"
+import * as NodeServer from "./NodeServer.ts"
 import * as ProcessConfig from "./ProcessConfig.ts"
 import * as Telemetry from "./Telemetry.ts"
 
@@ -355,7 +356,8 @@ const build = (options: Options, settings: ProcessConfig.Settings) => {
   const handle: ServerHandle = { current: undefined }
   const server = NodeHttpServer.layer(
     () => {
-      const created = createServer()
+      // Bounded against slow clients: 408 for headers or a body that do not arrive in time.
+      const created = NodeServer.create()
       handle.current = created
       return created
     },
