@@ -3,15 +3,14 @@
  * `search_path` set to it). Organization first in every key and foreign key: a sync config can
  * only name connections of its own organization, a run only a sync config of its own.
  */
+import * as Migrations from "@tessera/database/Migrations"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
 
-  yield* sql`
-    CREATE FUNCTION iso(ts timestamptz) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$`
+  yield* Migrations.isoFunction
 
   // `credentials`: AES-256-GCM ciphertext (see CredentialVault), never the plain secret.
   yield* sql`

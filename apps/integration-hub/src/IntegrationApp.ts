@@ -15,9 +15,9 @@ import * as Migrations from "@tessera/database/Migrations"
 import * as Worker from "@tessera/dispatcher/Worker"
 import { Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
+import CreateIntegration from "../migrations/0001_create_integration.ts"
 import { SyncRunConsumer } from "./consumers/SyncRunConsumer.ts"
 import { IntegrationIds } from "./domain/IntegrationIds.ts"
-import { SyncEngine } from "./engine/SyncEngine.ts"
 import {
   createConnection,
   disableConnection,
@@ -36,13 +36,13 @@ import {
   resumeSyncConfig
 } from "./handlers/SyncConfigHandlers.ts"
 import { cancelSyncRun, getSyncRun, listSyncRuns, triggerSync } from "./handlers/SyncRunHandlers.ts"
-import { IntegrationMigrations } from "./IntegrationMigrations.ts"
 import { ConnectionRepository } from "./repositories/ConnectionRepository.ts"
 import { RunRepository } from "./repositories/RunRepository.ts"
 import { SyncConfigRepository } from "./repositories/SyncConfigRepository.ts"
 import { CredentialVault } from "./services/CredentialVault.ts"
 import { FileRoot } from "./services/FileRoot.ts"
 import * as Scheduler from "./services/Scheduler.ts"
+import { SyncEngine } from "./services/SyncEngine.ts"
 
 export const DOMAIN = "integration"
 
@@ -70,8 +70,19 @@ export const catalog = [
   cancelSyncRun
 ] as const
 
+/**
+ * The app's migrations, run in its own `integration` schema with its own `integration.migrations`
+ * table. Add one: a new `migrations/000N_name.ts` default-exporting an Effect, listed here.
+ */
+export const schemaMigrations: Migrations.SchemaMigrations = {
+  schema: "integration",
+  migrations: {
+    "0001_create_integration": CreateIntegration
+  }
+}
+
 /** Runs the `integration` schema's migrations when built. */
-export const migrations = Migrations.layer(IntegrationMigrations)
+export const migrations = Migrations.layer(schemaMigrations)
 
 /** Repositories, ids, the vault, the file folder and the engine. Needs a `SqlClient` and an `EventSink`. */
 export const services = SyncEngine.layer.pipe(

@@ -6,7 +6,7 @@
 import { SyncRequested } from "@tessera/contracts/integration-hub/Events"
 import * as Consumer from "@tessera/dispatcher/Consumer"
 import { Effect } from "effect"
-import { SyncEngine } from "../engine/SyncEngine.ts"
+import { SyncEngine } from "../services/SyncEngine.ts"
 
 export const SyncRunConsumer = Consumer.make({
   name: "integration.sync",

@@ -19,9 +19,9 @@ import { DEFAULT_LIMIT } from "@tessera/contracts/integration-hub/Shared"
 import { Clock, Effect, Option } from "effect"
 import { afterCursor, paginate } from "../domain/Cursor.ts"
 import { IntegrationIds } from "../domain/IntegrationIds.ts"
-import { SyncEngine } from "../engine/SyncEngine.ts"
 import { ConnectionRepository } from "../repositories/ConnectionRepository.ts"
 import { CredentialVault } from "../services/CredentialVault.ts"
+import { SyncEngine } from "../services/SyncEngine.ts"
 
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 

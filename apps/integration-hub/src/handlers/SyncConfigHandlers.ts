@@ -21,9 +21,9 @@ import {
 import { Clock, Effect, Option } from "effect"
 import { afterCursor, paginate } from "../domain/Cursor.ts"
 import { IntegrationIds } from "../domain/IntegrationIds.ts"
-import { SyncEngine } from "../engine/SyncEngine.ts"
 import { ConnectionRepository } from "../repositories/ConnectionRepository.ts"
 import { SyncConfigRepository } from "../repositories/SyncConfigRepository.ts"
+import { SyncEngine } from "../services/SyncEngine.ts"
 
 const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 

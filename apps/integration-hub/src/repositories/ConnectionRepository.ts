@@ -4,9 +4,9 @@
  * API's columns.
  */
 import { Connection, type ConnectionConfig, type ConnectorKind } from "@tessera/contracts/integration-hub/Connections"
+import { all, maybeOne, one } from "@tessera/database/Rows"
 import { Context, Effect, Layer, type Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { all, maybeOne, one } from "./Sql.ts"
 
 export interface NewConnection {
   readonly organizationId: string

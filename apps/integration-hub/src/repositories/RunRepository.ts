@@ -3,9 +3,9 @@
  * the claimed cron ticks, scoped by organization.
  */
 import { type RecordFailure, SyncRun } from "@tessera/contracts/integration-hub/SyncRuns"
+import { all, maybeOne, one } from "@tessera/database/Rows"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { all, maybeOne } from "./Sql.ts"
 
 export interface NewRun {
   readonly organizationId: string
@@ -99,11 +99,6 @@ export class RunRepository extends Context.Service<
         r.skipped, r.failed, r.current_page AS "currentPage", r.error, r.failures,
         integration.iso(r.queued_at) AS "queuedAt", integration.iso(r.started_at) AS "startedAt",
         integration.iso(r.finished_at) AS "finishedAt"`)
-      const one = (rows: Effect.Effect<ReadonlyArray<unknown>, unknown>) =>
-        Effect.flatMap(maybeOne(SyncRun, rows), (run) =>
-          run._tag === "Some" ? Effect.succeed(run.value) : Effect.die("the run vanished within its transaction")
-        )
-
       return RunRepository.of({
         insertQueued: (run) =>
           maybeOne(
@@ -166,7 +161,9 @@ export class RunRepository extends Context.Service<
           ),
 
         savePage: (organizationId, id, o, at) =>
-          one(sql`
+          one(
+            SyncRun,
+            sql`
             WITH r AS (
               UPDATE integration.sync_runs SET
                 created = created + ${o.created}, updated = updated + ${o.updated}, skipped = skipped + ${o.skipped},
@@ -183,15 +180,19 @@ export class RunRepository extends Context.Service<
                 finished_at = ${o.finished === undefined ? null : at}
               WHERE organization_id = ${organizationId} AND id = ${id}
               RETURNING *)
-            SELECT ${columns} FROM r`),
+            SELECT ${columns} FROM r`
+          ),
 
         fail: (organizationId, id, error, at) =>
-          one(sql`
+          one(
+            SyncRun,
+            sql`
             WITH r AS (
               UPDATE integration.sync_runs SET status = 'failed', error = ${error}, finished_at = ${at}
               WHERE organization_id = ${organizationId} AND id = ${id}
               RETURNING *)
-            SELECT ${columns} FROM r`),
+            SELECT ${columns} FROM r`
+          ),
 
         cancel: (organizationId, id, at) =>
           maybeOne(

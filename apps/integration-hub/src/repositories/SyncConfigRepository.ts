@@ -4,9 +4,9 @@
  */
 import { FieldMapping, type MappingRule } from "@tessera/contracts/integration-hub/FieldMappings"
 import { SyncConfig } from "@tessera/contracts/integration-hub/SyncConfigs"
+import { all, maybeOne, one } from "@tessera/database/Rows"
 import { Context, Effect, Layer, type Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { all, maybeOne, one } from "./Sql.ts"
 
 export interface NewSyncConfig {
   readonly organizationId: string

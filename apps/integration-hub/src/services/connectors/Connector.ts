@@ -6,7 +6,7 @@
  */
 import type { Effect } from "effect"
 import { Data } from "effect"
-import type { MappedRecord, SourceRecord } from "../domain/Mapping.ts"
+import type { MappedRecord, SourceRecord } from "../../domain/Mapping.ts"
 
 /**
  * The remote failed: unreachable, an error status, an unreadable file. `message` is a summary

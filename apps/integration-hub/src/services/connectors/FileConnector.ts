@@ -13,7 +13,7 @@ import * as FsPromises from "node:fs/promises"
 import { NodeStream } from "@effect/platform-node"
 import type { CsvConfig, NdjsonConfig } from "@tessera/contracts/integration-hub/Connections"
 import { Effect, Schema, Stream } from "effect"
-import { externalIdOf, type SourceRecord } from "../domain/Mapping.ts"
+import { externalIdOf, type SourceRecord } from "../../domain/Mapping.ts"
 import { type Health, type Item, type Page, RemoteError, type Source, type Target } from "./Connector.ts"
 
 type FileConfig = typeof CsvConfig.Type | typeof NdjsonConfig.Type

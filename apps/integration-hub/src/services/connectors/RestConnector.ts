@@ -10,7 +10,7 @@
 import type { Credentials, RestConfig } from "@tessera/contracts/integration-hub/Connections"
 import { Duration, Effect, Redacted } from "effect"
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
-import { externalIdOf } from "../domain/Mapping.ts"
+import { externalIdOf } from "../../domain/Mapping.ts"
 import { type Health, type Item, type Page, RemoteError, type Source, type Target } from "./Connector.ts"
 
 type Rest = typeof RestConfig.Type
