@@ -51,11 +51,13 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const EVENTS = env("BENCH_EVENTS", 20_000)
 const LATENCY_SECONDS = env("BENCH_LATENCY_SECONDS", 10)
 const LATENCY_RATE = env("BENCH_LATENCY_RATE", 800)
+const LIGHT_RATE = env("BENCH_LIGHT_RATE", 200)
 const STORED = env("BENCH_STORED", 200_000)
 const ANALYZE_EVENTS = env("BENCH_ANALYZE_EVENTS", 20_000)
 const BACKFILL_EVENTS = env("BENCH_BACKFILL_EVENTS", 200_000)
 const LANES = env("BENCH_LANES", 8)
 const CLAIM = env("BENCH_CLAIM", 32)
+const TX = env("BENCH_TX", 16)
 const MAX_INFLIGHT = 64
 const BATCH = 100
 const SUBJECTS = 1000
@@ -258,7 +260,7 @@ const WORKER_POOL: Worker.PoolSettings = {
   idleInTransactionTimeout: Duration.seconds(15),
   synchronousCommit: false
 }
-const WORKER_OPTIONS = { concurrency: LANES, claimSize: CLAIM }
+const WORKER_OPTIONS = { concurrency: LANES, claimSize: CLAIM, transactionSize: TX }
 
 interface TesseraSystem extends System {
   readonly admin: pg.Client
@@ -494,6 +496,7 @@ interface PeerResult {
   readonly name: string
   readonly throughput: number
   readonly latency: Latency | undefined
+  readonly light: Latency | undefined
 }
 
 const main = async () => {
@@ -526,7 +529,7 @@ const main = async () => {
     `sections: ${[...SECTIONS].join(", ")}; throughput ${EVENTS} events (batches of ${BATCH}), ${CONSUMERS.length} consumers writing a row each; latency at ${LATENCY_RATE} events/s for ${LATENCY_SECONDS} s, one event per transaction`
   )
   console.log(
-    `tessera: ${LANES} lanes per consumer, claim ${CLAIM}, worker pool ${WORKER_POOL.size} (synchronous_commit ${WORKER_POOL.synchronousCommit === true ? "on" : "off"}), producer pool 16, wake-up coalesced`
+    `tessera: ${LANES} lanes per consumer, claim ${CLAIM}, transactions of up to ${TX} events, worker pool ${WORKER_POOL.size} (synchronous_commit ${WORKER_POOL.synchronousCommit === true ? "on" : "off"}), producer pool 16, wake-up coalesced`
   )
   console.log(`graphile-worker 0.18.0: ${JSON.stringify(GRAPHILE_SETTINGS)}`)
   console.log(`pg-boss 12.35.0: ${JSON.stringify(PGBOSS_SETTINGS)}\n`)
@@ -561,7 +564,8 @@ const main = async () => {
     const latency = SECTIONS.has("latency")
       ? await latencyAt(system, tracker, LATENCY_RATE, LATENCY_SECONDS)
       : undefined
-    peers.push({ name: "tessera", throughput: normal, latency })
+    const light = SECTIONS.has("latency") ? await latencyAt(system, tracker, LIGHT_RATE, LATENCY_SECONDS) : undefined
+    peers.push({ name: "tessera", throughput: normal, latency, light })
 
     if (SECTIONS.has("pinned")) {
       const pinner = new pg.Client({ connectionString: db.url })
@@ -697,7 +701,8 @@ const main = async () => {
     const latency = SECTIONS.has("latency")
       ? await latencyAt(system, tracker, LATENCY_RATE, LATENCY_SECONDS)
       : undefined
-    peers.push({ name: system.name, throughput: rate, latency })
+    const light = SECTIONS.has("latency") ? await latencyAt(system, tracker, LIGHT_RATE, LATENCY_SECONDS) : undefined
+    peers.push({ name: system.name, throughput: rate, latency, light })
     await system.stop()
     await db.drop()
   }
@@ -706,11 +711,14 @@ const main = async () => {
   console.log(
     "\nsummary (latency per delivery, publish call → consumer commit; ack = from the publish's acknowledgement)"
   )
-  console.log(`system            events/s  deliveries/s | at ${LATENCY_RATE} events/s: p50  p99  max  p99 ack`)
+  console.log(
+    `system            events/s  deliveries/s | at ${LATENCY_RATE} events/s: p50  p99  max  p99 ack | at ${LIGHT_RATE} events/s: p50  p99  max  p99 ack`
+  )
+  const row = (l: Latency | undefined) =>
+    l === undefined ? "n/a" : `${l.p50.toFixed(1)}  ${l.p99.toFixed(1)}  ${l.max.toFixed(1)}  ${l.ackP99.toFixed(1)}`
   for (const r of peers) {
-    const l = r.latency
     console.log(
-      `${r.name.padEnd(16)} ${r.throughput.toFixed(0).padStart(9)} ${(r.throughput * 2).toFixed(0).padStart(13)} | ${l === undefined ? "n/a" : `${l.p50.toFixed(1)}  ${l.p99.toFixed(1)}  ${l.max.toFixed(1)}  ${l.ackP99.toFixed(1)}`}`
+      `${r.name.padEnd(16)} ${r.throughput.toFixed(0).padStart(9)} ${(r.throughput * 2).toFixed(0).padStart(13)} | ${row(r.latency)} | ${row(r.light)}`
     )
   }
   const ours = peers.find((r) => r.name === "tessera")
@@ -722,7 +730,7 @@ const main = async () => {
     )
     for (const other of others) {
       console.log(
-        `tessera / ${other.name}: throughput ×${(ours.throughput / other.throughput).toFixed(2)}${ours.latency !== undefined && other.latency !== undefined ? `; p99 at ${LATENCY_RATE}/s ×${(ours.latency.p99 / other.latency.p99).toFixed(2)}` : ""}`
+        `tessera / ${other.name}: throughput ×${(ours.throughput / other.throughput).toFixed(2)}${ours.latency !== undefined && other.latency !== undefined ? `; p99 at ${LATENCY_RATE}/s ×${(ours.latency.p99 / other.latency.p99).toFixed(2)}` : ""}${ours.light !== undefined && other.light !== undefined ? `; p99 at ${LIGHT_RATE}/s ×${(ours.light.p99 / other.light.p99).toFixed(2)}` : ""}`
       )
     }
     console.log("\nfigures (#10, #17):")

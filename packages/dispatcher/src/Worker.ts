@@ -755,7 +755,9 @@ export const run = <R>(
           if (Option.isSome(failure) && failure.value._tag === "HandlerFailed") {
             yield* retryLater(row, failure.value)
           } else if (Option.isSome(failure) && failure.value._tag === "LeaseLost") {
-            yield* Effect.logWarning(`${name}: the lease on ${row.event_id} was taken over; leaving it to its holder`)
+            // Taken over after the lease ran out, or already acknowledged by a batch whose commit
+            // went through as its time bound interrupted it: either way, not ours to handle.
+            yield* Effect.logDebug(`${name}: ${row.event_id} is no longer leased to this lane; skipping it`)
           } else {
             // The database failed under us (restart, lost connection): nothing was handled, and
             // it is no attempt of the handler; give this row and the rest back.
