@@ -387,7 +387,7 @@ const publishLatencies = async (system: System, rate: number, seconds: number, u
       sent++
     }
     await sleep(2)
-    if (until !== undefined && until() && (performance.now() - start) / 1000 >= 0.5) break
+    if (until?.() === true && (performance.now() - start) / 1000 >= 0.5) break
   }
   await Promise.all(inflight)
   return latencies.sort((a, b) => a - b)
