@@ -27,7 +27,7 @@ import type { PgClient } from "@effect/sql-pg"
 import * as Database from "@tessera/database/Database"
 import type { EventSink as EventSinkService } from "@tessera/envelope/EventSink"
 import { EventSink } from "@tessera/envelope/EventSink"
-import { Cause, Clock, Config, Context, Duration, Effect, Layer, Metric, Option, Schema } from "effect"
+import { Cause, Clock, Config, Context, Duration, Effect, Exit, Layer, Metric, Option, Schema } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
 import type * as App from "./App.ts"
@@ -451,6 +451,10 @@ const explain = (error: unknown, settings: { readonly port: string; readonly hos
   if (error instanceof Config.ConfigError) {
     return Effect.map(ProcessConfig.fromConfigError(error), (invalid) => invalid.message)
   }
+  // A module that read its own settings (the dispatcher's workers) and wrapped the ConfigError.
+  if ("cause" in error && error.cause instanceof Config.ConfigError) {
+    return Effect.map(ProcessConfig.fromConfigError(error.cause), (invalid) => invalid.message)
+  }
   if ("message" in error && typeof error.message === "string" && error.message !== "") {
     return Effect.succeed(error.message)
   }
@@ -504,5 +508,9 @@ export const main = (options: Options) => {
     )
     return yield* launch(options.name, layer(options), options.defaultPort).pipe(Effect.provide(logging))
   })
-  NodeRuntime.runMain(program, { disableErrorReporting: true })
+  NodeRuntime.runMain(program, {
+    disableErrorReporting: true,
+    // Stopped by a signal and shut down cleanly: exit 0, so a supervisor sees a clean stop.
+    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
+  })
 }
