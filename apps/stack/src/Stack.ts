@@ -10,6 +10,7 @@ import { catalog as crmContracts } from "@tessera/contracts/crm/Catalog"
 import { catalog as dispatchContracts } from "@tessera/contracts/dispatch/Catalog"
 import { catalog as learningContracts } from "@tessera/contracts/learning-journey/Catalog"
 import { registry } from "@tessera/contracts/registry"
+import { catalog as serviceContracts } from "@tessera/contracts/service-business/Catalog"
 import { CrmApp } from "@tessera/crm/CrmApp"
 import * as DispatchAdmin from "@tessera/dispatcher/DispatchAdmin"
 import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
@@ -17,14 +18,22 @@ import * as Outbox from "@tessera/dispatcher/Outbox"
 import * as Worker from "@tessera/dispatcher/Worker"
 import { LearningApp } from "@tessera/learning-journey/LearningApp"
 import { OperationsApp } from "@tessera/operations/OperationsApp"
+import { ServiceApp } from "@tessera/service-business/ServiceApp"
 import * as FrontDoor from "./FrontDoor.ts"
 
 /** Every mounted app, in the order `/health` and the docs list them. */
-export const apps: ReadonlyArray<App.App> = [CrmApp, LearningApp, OperationsApp]
+export const apps: ReadonlyArray<App.App> = [CrmApp, ServiceApp, LearningApp, OperationsApp]
 
 /** What `/`, `/openapi.json`, `/docs` and Studio's catalog list: each mounted domain's contracts. */
 export const domains: ReadonlyArray<FrontDoor.Domain> = [
   { domain: "crm", name: "The CRM", contracts: crmContracts, openapiPath: "/crm/openapi.json", docsPath: "/crm/docs" },
+  {
+    domain: "service",
+    name: "The service business",
+    contracts: serviceContracts,
+    openapiPath: "/service/openapi.json",
+    docsPath: "/service/docs"
+  },
   {
     domain: "learning",
     name: "The learning journey",
