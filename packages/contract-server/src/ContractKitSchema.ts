@@ -67,7 +67,12 @@ export const migrations = {
         payload jsonb NOT NULL
       )`
   ),
-  "0004_drop_emitted_events": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`DROP TABLE IF EXISTS emitted_events`)
+  "0004_drop_emitted_events": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`DROP TABLE IF EXISTS emitted_events`),
+  // Audit retention (`AuditRetention`) deletes by age in batches: an index on the age alone.
+  "0005_audit_log_occurred_at": Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`CREATE INDEX audit_log_occurred_at ON audit_log (occurred_at)`
+  )
 }
 
 /** Runs the kit's migrations (idempotent; safe with several processes starting at once). */
