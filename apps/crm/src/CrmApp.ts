@@ -1,7 +1,8 @@
 /**
  * The CRM as an `App`: its migrations, its services (repositories and ids), its routes (the
  * fifteen contracts on the app's `HttpRouter`) and its demo data. `main.ts` serves it alone,
- * `apps/stack` with the other apps; it consumes no events, so it has no workers.
+ * `apps/stack` with the other apps. Its workers run `crm.integrationRecords`, which upserts the
+ * integration hub's synced records as contacts.
  *
  * The routes need, from the process: `SqlClient`, `Auth` and an `EventSink` (the dispatcher's
  * outbox). The app's layout is docs/app-shape.md's.
@@ -9,9 +10,13 @@
 import * as App from "@tessera/contract-server/App"
 import * as ContractServer from "@tessera/contract-server/ContractServer"
 import { events } from "@tessera/contracts/crm/Catalog"
+import { registry } from "@tessera/contracts/registry"
 import * as Migrations from "@tessera/database/Migrations"
+import * as Worker from "@tessera/dispatcher/Worker"
 import { Layer } from "effect"
 import CreateCrm from "../migrations/0001_create_crm.ts"
+import ExternalContacts from "../migrations/0002_external_contacts.ts"
+import { IntegrationRecordConsumer } from "./consumers/IntegrationRecordConsumer.ts"
 import { CrmIds } from "./domain/CrmIds.ts"
 import { createCompany, listCompanies } from "./handlers/CompanyHandlers.ts"
 import { createContact, listContacts } from "./handlers/ContactHandlers.ts"
@@ -21,6 +26,7 @@ import { completeTask, createTask, listTasks } from "./handlers/TaskHandlers.ts"
 import { CompanyRepository } from "./repositories/CompanyRepository.ts"
 import { ContactRepository } from "./repositories/ContactRepository.ts"
 import { DealRepository } from "./repositories/DealRepository.ts"
+import { ExternalContactRepository } from "./repositories/ExternalContactRepository.ts"
 import { PipelineRepository } from "./repositories/PipelineRepository.ts"
 import { TaskRepository } from "./repositories/TaskRepository.ts"
 import { seed } from "./seed.ts"
@@ -54,7 +60,8 @@ export const catalog = [
 export const schemaMigrations: Migrations.SchemaMigrations = {
   schema: "crm",
   migrations: {
-    "0001_create_crm": CreateCrm
+    "0001_create_crm": CreateCrm,
+    "0002_external_contacts": ExternalContacts
   }
 }
 
@@ -80,4 +87,12 @@ export const routes = ContractServer.layer({
   docsPath: "/crm/docs"
 }).pipe(Layer.provide(services))
 
-export const CrmApp = App.make({ domain: DOMAIN, name: "The CRM", port: 3001, migrations, routes, seed })
+/** The app's event consumers: synced records from the integration hub become contacts. */
+export const consumers = [IntegrationRecordConsumer] as const
+
+/** Dispatcher workers running the consumers (any number of processes may run them). */
+export const workers = Worker.layer(consumers, { registry }).pipe(
+  Layer.provide(Layer.mergeAll(ExternalContactRepository.layer, CrmIds.layer))
+)
+
+export const CrmApp = App.make({ domain: DOMAIN, name: "The CRM", port: 3001, migrations, routes, workers, seed })
