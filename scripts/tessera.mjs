@@ -107,6 +107,13 @@ switch (command) {
   case "start": {
     const env = ensureToolchain()
     ensureInstalled(env)
+    // Studio's bundle (apps/studio/dist): rebuilt only when its sources changed (a hash check otherwise).
+    const studio = spawnSync("node", [join("apps", "studio", "scripts", "build.mjs")], {
+      cwd: root,
+      stdio: "inherit",
+      env
+    })
+    if (studio.status !== 0) say("Studio could not be built: the stack starts without it (/studio says so)")
     run("node", [join("apps", "stack", "src", "main.ts"), ...rest], env)
     break
   }
