@@ -113,6 +113,7 @@ const fileSystemReason = (cause: unknown): string => {
     case "ENOSPC":
       return `no space left on the device${path}`
     case "ENOTDIR":
+    case "EEXIST":
       return `a part of the path is a file, not a folder${path}`
     case "ENOENT":
       return `a folder on the way cannot be created or read${path}; the file system may be read-only`
@@ -226,12 +227,21 @@ const choosePort = (preferred: number) =>
     ? freePort
     : Effect.flatMap(isPortFree(preferred), (free) => (free ? Effect.succeed(preferred) : freePort))
 
+/** A zombie (exited, not yet reaped by whoever adopted it) counts as dead. */
+const isZombie = (pid: number) => {
+  try {
+    return /^State:\s+Z/m.test(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))
+  } catch {
+    return false
+  }
+}
+
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
-    return true
+    return !isZombie(pid)
   } catch (error) {
-    return error instanceof Error && "code" in error && error.code === "EPERM"
+    return error instanceof Error && "code" in error && error.code === "EPERM" && !isZombie(pid)
   }
 }
 
@@ -306,11 +316,7 @@ const runningServer = (dataDir: string): RunningServer | undefined => {
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined
   const owner = readOwner(dataDir)
   const owned =
-    owner !== undefined &&
-    owner.postgresPid === pid &&
-    owner.ownerPid !== process.pid &&
-    isAlive(owner.ownerPid) &&
-    parentOf(pid) === owner.ownerPid
+    owner !== undefined && owner.postgresPid === pid && isAlive(owner.ownerPid) && parentOf(pid) === owner.ownerPid
   return { pid, port: Number(lines[3]), owned }
 }
 

@@ -29,10 +29,15 @@ const query = (
     Effect.scoped
   )
 
+/** Running: signalable and not a zombie (exited, waiting to be reaped by whoever adopted it). */
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    return !/^State:\s+Z/m.test(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))
   } catch {
     return false
   }
