@@ -22,6 +22,8 @@ export interface SettleOptions {
   readonly timeout?: Duration.Input | undefined
   /** Dead letters do not fail the settle (they are still reported by `deadLetters`). */
   readonly allowDeadLetters?: boolean | undefined
+  /** Wait for paused consumers too (by default their lag is left alone): fails after `timeout`. */
+  readonly includePaused?: boolean | undefined
 }
 
 interface PendingRow {
@@ -42,6 +44,14 @@ export const defaultTimeout = (): Duration.Duration => {
   return Duration.seconds(Number.isFinite(seconds) && seconds > 0 ? seconds : 30)
 }
 
+/** An error as stored by the dispatcher (a pretty cause), without its stack frames. */
+const firstLines = (error: string) =>
+  error
+    .split("\n")
+    .filter((line) => !/^\s+at /.test(line) && line.trim() !== "")
+    .slice(0, 6)
+    .join(" | ")
+
 const describePending = (rows: ReadonlyArray<PendingRow>) =>
   rows
     .map(
@@ -49,7 +59,7 @@ const describePending = (rows: ReadonlyArray<PendingRow>) =>
         `  - ${r.consumer}: ${r.event_type}@${r.event_version} ${r.event_id} (${r.subject_key}, #${r.position})${
           r.leased ? " being handled" : ""
         }${r.failures + r.abandoned > 0 ? `, ${r.failures} failure(s), ${r.abandoned} abandoned lease(s)` : ""}${
-          r.last_error === null ? "" : `, last error: ${r.last_error.split("\n")[0]}`
+          r.last_error === null ? "" : `, last error: ${firstLines(r.last_error)}`
         }`
     )
     .join("\n")
@@ -67,7 +77,10 @@ export const make =
       const timeout = Duration.fromInputUnsafe(options.timeout ?? defaultTimeout())
       const check = Effect.gen(function* () {
         yield* Queue.clear(changes)
-        const paused = new Set(yield* Probe.pausedConsumers)
+        const paused = new Set(options.includePaused === true ? [] : yield* Probe.pausedConsumers)
+        // Lag first, dead letters second: a delivery leaves the pending ones and becomes a dead
+        // letter in one transaction, so read in this order no dead letter slips between the two.
+        const lag = yield* admin.lag()
         if (options.allowDeadLetters !== true) {
           const dead = (yield* admin.deadLetters({ limit: 1000 })).filter(
             (d) => !seenDeadLetters.has(`${d.consumer}#${d.position}`)
@@ -77,13 +90,12 @@ export const make =
               message: `settle: ${dead.length} event(s) went to the dead letters:\n${dead
                 .map(
                   (d) =>
-                    `  - ${d.consumer}: ${d.eventType}@${d.eventVersion} ${d.eventId} (${d.subjectKey}, #${d.position}) → ${d.reason} after ${d.attempts} attempt(s): ${d.error.split("\n")[0]}`
+                    `  - ${d.consumer}: ${d.eventType}@${d.eventVersion} ${d.eventId} (${d.subjectKey}, #${d.position}) → ${d.reason} after ${d.attempts} attempt(s): ${firstLines(d.error)}`
                 )
                 .join("\n")}`
             })
           }
         }
-        const lag = yield* admin.lag()
         return lag.filter((l) => l.pending > 0 && !paused.has(l.consumer)).map((l) => l.consumer)
       })
       const wait = Effect.gen(function* () {
@@ -98,7 +110,7 @@ export const make =
           duration: timeout,
           orElse: () =>
             Effect.gen(function* () {
-              const paused = yield* Probe.pausedConsumers
+              const paused = options.includePaused === true ? [] : yield* Probe.pausedConsumers
               const pending = yield* sql<PendingRow>`
                 SELECT d.consumer, d.position::text, e.event_type, e.event_version, e.event_id::text, d.subject_key,
                   d.failures, d.abandoned, d.last_error, d.leased_until IS NOT NULL AS leased

@@ -63,6 +63,9 @@ const SECRET = Redacted.make("tessera-test-kit-secret-0123456789-abcdefghij")
 
 export type Mode = "in-process" | "processes"
 
+/** Tokens outlive any clock a test moves (`clock.advance("30 days")` must not log everyone out). */
+const LONG_LIVED = { expiresIn: "3650 days" } as const
+
 /** Each domain's contract catalog: `{ crm: crmCatalog, learning: learningCatalog }`. */
 export type Catalogs = { readonly [domain: string]: ReadonlyArray<AnyContract> }
 
@@ -311,7 +314,7 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
   const clients = (as: As, clientOptions: { readonly correlationId?: string | undefined } = {}) =>
     Effect.gen(function* () {
       const rt = yield* StackRuntime
-      const token = yield* rt.auth.mint(principalOf(as))
+      const token = yield* rt.auth.mint(principalOf(as), LONG_LIVED)
       const correlate =
         clientOptions.correlationId === undefined
           ? (request: HttpClientRequest.HttpClientRequest) => request
@@ -331,7 +334,8 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
       return byDomain as Clients<C>
     })
 
-  const token = (as: As) => Effect.flatMap(StackRuntime.use(Effect.succeed), (rt) => rt.auth.mint(principalOf(as)))
+  const token = (as: As) =>
+    Effect.flatMap(StackRuntime.use(Effect.succeed), (rt) => rt.auth.mint(principalOf(as), LONG_LIVED))
 
   const seed = (organizationId: string, seedOptions: { readonly domains?: ReadonlyArray<string> } = {}) =>
     Effect.scoped(
@@ -341,7 +345,7 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
         const context: App.SeedContext = {
           organizationId,
           baseUrl,
-          token: (userId, roles) => auth.mint({ userId, organizationId, roles: [...roles] })
+          token: (userId, roles) => auth.mint({ userId, organizationId, roles: [...roles] }, LONG_LIVED)
         }
         const lines: Array<string> = []
         for (const app of apps) {
