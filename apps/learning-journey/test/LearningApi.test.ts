@@ -141,60 +141,68 @@ layer(TestLayer, { excludeTestServices: true })("learning-journey over HTTP", (i
     })
   )
 
-  it.effect("record-event-completes-step, record-event-unknown-track, record-event-no-matching-step", () =>
-    Effect.gen(function* () {
-      yield* install("org_record")
-      const client = yield* clientAs({ ...ada, organizationId: "org_record" })
-      const recorded = yield* client.learning["learning.onboarding.recordEvent"]({
-        payload: {
-          learnerId: "ada",
+  it.effect(
+    "record-event-completes-step, record-event-unknown-track, record-event-no-matching-step, record-event-refused-to-learners",
+    () =>
+      Effect.gen(function* () {
+        yield* install("org_record")
+        const client = yield* clientAs({ ...ada, organizationId: "org_record" })
+        // Events are recorded by services (here the CRM's relay) and admins, never by the learner.
+        const relay = yield* clientAs({ userId: "crm-relay", organizationId: "org_record", roles: [], kind: "service" })
+        const selfAward = yield* client.learning["learning.onboarding.recordEvent"]({
+          payload: { learnerId: "ada", eventName: "pipeline.created", eventVersion: 1 }
+        }).pipe(Effect.flip)
+        assert.strictEqual(selfAward._tag, "Forbidden")
+        const recorded = yield* relay.learning["learning.onboarding.recordEvent"]({
+          payload: {
+            learnerId: "ada",
+            trackId: CRM_FIRST_WIN_ID,
+            eventName: "pipeline.created",
+            eventVersion: 1,
+            eventPayload: { pipelineId: "pipe_1" },
+            occurredAt: "2025-01-20T09:00:00.000Z"
+          }
+        })
+        assert.deepStrictEqual(recorded, { success: true })
+        const events = yield* emitted("org_record")
+        assert.deepStrictEqual(
+          events.map((event) => event.event_type),
+          ["onboarding.started", "onboarding.step_completed"]
+        )
+        assert.deepStrictEqual(events[1]?.payload, {
           trackId: CRM_FIRST_WIN_ID,
-          eventName: "pipeline.created",
-          eventVersion: 1,
-          eventPayload: { pipelineId: "pipe_1" },
-          occurredAt: "2025-01-20T09:00:00.000Z"
-        }
+          learnerId: "ada",
+          stepId: "create-pipeline",
+          xpAwarded: 50,
+          xp: 50,
+          completedAt: "2025-01-20T09:00:00.000Z"
+        })
+        const { items } = yield* client.learning["learning.onboarding.getProgress"]({ payload: {} })
+        assert.strictEqual(items[0]?.xp, 50)
+        assert.strictEqual(items[0]?.steps[0]?.status, "completed")
+
+        const unknownTrack = yield* relay.learning["learning.onboarding.recordEvent"]({
+          payload: { learnerId: "ada", trackId: TrackId.make("track_elsewhere"), eventName: "pipeline.created" }
+        }).pipe(Effect.flip)
+        assert.strictEqual(unknownTrack._tag, "TrackNotFound")
+
+        const noStep = yield* relay.learning["learning.onboarding.recordEvent"]({
+          payload: { learnerId: "ada", eventName: "invoice.paid" }
+        }).pipe(Effect.flip)
+        assert.strictEqual(noStep._tag, "StepNotFound")
+        assert.strictEqual(noStep._tag === "StepNotFound" ? noStep.code : "", "STEP_NOT_FOUND")
+        assert.strictEqual(
+          (yield* emitted("org_record")).length,
+          2,
+          "refused calls roll back: no event, no progress change"
+        )
+
+        // Another organization's learner with the same id is untouched.
+        yield* install("org_record_b")
+        const other = yield* clientAs({ ...ada, organizationId: "org_record_b" })
+        const theirs = yield* other.learning["learning.onboarding.getProgress"]({ payload: {} })
+        assert.strictEqual(theirs.items[0]?.status, "not_started")
       })
-      assert.deepStrictEqual(recorded, { success: true })
-      const events = yield* emitted("org_record")
-      assert.deepStrictEqual(
-        events.map((event) => event.event_type),
-        ["onboarding.started", "onboarding.step_completed"]
-      )
-      assert.deepStrictEqual(events[1]?.payload, {
-        trackId: CRM_FIRST_WIN_ID,
-        learnerId: "ada",
-        stepId: "create-pipeline",
-        xpAwarded: 50,
-        xp: 50,
-        completedAt: "2025-01-20T09:00:00.000Z"
-      })
-      const { items } = yield* client.learning["learning.onboarding.getProgress"]({ payload: {} })
-      assert.strictEqual(items[0]?.xp, 50)
-      assert.strictEqual(items[0]?.steps[0]?.status, "completed")
-
-      const unknownTrack = yield* client.learning["learning.onboarding.recordEvent"]({
-        payload: { learnerId: "ada", trackId: TrackId.make("track_elsewhere"), eventName: "pipeline.created" }
-      }).pipe(Effect.flip)
-      assert.strictEqual(unknownTrack._tag, "TrackNotFound")
-
-      const noStep = yield* client.learning["learning.onboarding.recordEvent"]({
-        payload: { learnerId: "ada", eventName: "invoice.paid" }
-      }).pipe(Effect.flip)
-      assert.strictEqual(noStep._tag, "StepNotFound")
-      assert.strictEqual(noStep._tag === "StepNotFound" ? noStep.code : "", "STEP_NOT_FOUND")
-      assert.strictEqual(
-        (yield* emitted("org_record")).length,
-        2,
-        "refused calls roll back: no event, no progress change"
-      )
-
-      // Another organization's learner with the same id is untouched.
-      yield* install("org_record_b")
-      const other = yield* clientAs({ ...ada, organizationId: "org_record_b" })
-      const theirs = yield* other.learning["learning.onboarding.getProgress"]({ payload: {} })
-      assert.strictEqual(theirs.items[0]?.status, "not_started")
-    })
   )
 
   it.effect("skip-optional-step, skip-required-step-refused", () =>
@@ -208,7 +216,7 @@ layer(TestLayer, { excludeTestServices: true })("learning-journey over HTTP", (i
       }).pipe(Effect.flip)
       assert.strictEqual(required._tag, "StepNotSkippable")
 
-      yield* client.learning["learning.onboarding.recordEvent"]({
+      yield* admin.learning["learning.onboarding.recordEvent"]({
         payload: { learnerId: "ada", eventName: "pipeline.created", eventVersion: 1 }
       })
       const skipped = yield* client.learning["learning.step.skip"]({

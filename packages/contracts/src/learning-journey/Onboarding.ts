@@ -190,13 +190,14 @@ export const GetProgress = query({
 export const RecordEvent = command({
   meta: {
     key: "learning.onboarding.recordEvent",
-    version: "1.0.0",
+    version: "2.0.0",
     stability: "stable",
     owners,
     tags: ["learning", "onboarding", "events"],
     description: "Record a domain event to evaluate onboarding step completion conditions.",
     goal: "Advance onboarding automatically from product events.",
-    context: "Called by event bus handlers when relevant product events fire (e.g., deal.created)."
+    context:
+      "Called by event bus handlers when relevant product events fire (e.g., deal.created). Unlike the seed's `auth: 'user'`, the caller must be a service principal (a process relaying product events, token `kind: service`) or an admin, never the learner: a user recording events for themselves could award themselves steps, XP and badges without doing anything (version 2.0.0 closed that hole). Services and admins may name any learner of their organization."
   },
   input: Schema.Struct({
     learnerId: LearnerId,
@@ -210,8 +211,8 @@ export const RecordEvent = command({
     occurredAt: Schema.optionalKey(Timestamp)
   }),
   output: Schema.Struct({ success: Schema.Boolean }),
-  errors: [TrackNotFound, StepNotFound, OtherLearner],
-  policy: { auth: "user" },
+  errors: [TrackNotFound, StepNotFound],
+  policy: { auth: "service" },
   emits: recordEventEmits,
   acceptance: {
     scenarios: [
@@ -229,6 +230,12 @@ export const RecordEvent = command({
         given: ["No track with the id exists in the caller's organization"],
         when: ["An event is recorded for that track"],
         then: ["The call is refused with 404 TRACK_NOT_FOUND"]
+      },
+      {
+        key: "record-event-refused-to-learners",
+        given: ["A user without the admin role, recording an event for themselves"],
+        when: ["They call learning.onboarding.recordEvent"],
+        then: ["The call is refused with 403 FORBIDDEN: only services and admins record events"]
       },
       {
         key: "record-event-no-matching-step",
