@@ -385,6 +385,9 @@ export const subscribe = (
 
 // --- running a consumer -------------------------------------------------------------------------
 
+/** After a batch gave way, a lane handles one event per transaction for this long. */
+const SINGLES_AFTER_GIVING_WAY = 10_000
+
 /** The SQLSTATE a server error carried (the driver copies the error fields onto its cause). */
 const sqlState = (error: SqlError.SqlError): string | undefined => {
   const cause = error.reason.cause
@@ -709,14 +712,14 @@ export const run = <R>(
      * through (one per transaction after a batch gave way, for the rest of the claim); gives back
      * what it will not start.
      */
-    const handleGroup = (rows: ReadonlyArray<ClaimedRow>, deadline: number) =>
+    const handleGroup = (rows: ReadonlyArray<ClaimedRow>, deadline: number, singlesUntil: Ref.Ref<number>) =>
       Effect.gen(function* () {
         const ready: Array<Prepared<R>> = []
         for (const row of rows) {
           const prepared = yield* prepare(row)
           if (Option.isSome(prepared)) ready.push(prepared.value)
         }
-        let batching = transactionSize > 1
+        let batching = transactionSize > 1 && (yield* Clock.currentTimeMillis) >= (yield* Ref.get(singlesUntil))
         let next = 0
         while (batching && ready.length - next > 1) {
           const now = yield* Clock.currentTimeMillis
@@ -730,7 +733,10 @@ export const run = <R>(
           if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
           const failure = Cause.findErrorOption(exit.cause)
           if (Option.isSome(failure) && failure.value._tag === "BatchGaveWay") {
-            batching = false // the rest of this claim one by one, starting with this batch
+            // The rest of this claim one by one, starting with this batch, and the lane's next
+            // claims for a while: slow handlers or contended rows would make batches give way again.
+            batching = false
+            yield* Ref.set(singlesUntil, (yield* Clock.currentTimeMillis) + SINGLES_AFTER_GIVING_WAY)
             break
           }
           yield* Effect.logWarning(
@@ -774,6 +780,7 @@ export const run = <R>(
 
     const lane = (wake: Queue.Queue<void>) =>
       Effect.gen(function* () {
+        const singlesUntil = yield* Ref.make(0)
         while (!(yield* Ref.get(stopping))) {
           // The lease is counted from before the claim is sent: a conservative deadline.
           const deadline = (yield* Clock.currentTimeMillis) + leaseMillis
@@ -792,7 +799,7 @@ export const run = <R>(
             continue
           }
           if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(claimed.length)
-          yield* handleGroup(claimed, deadline)
+          yield* handleGroup(claimed, deadline, singlesUntil)
         }
       })
 
