@@ -25,6 +25,13 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 /** `user_1`, the learner of the examples, in an organization of the example's own. */
 const learner = (organizationId: string): Principal => ({ userId: "user_1", organizationId, roles: [] })
 const admin = (organizationId: string): Principal => ({ userId: "admin_1", organizationId, roles: ["admin"] })
+/** A service principal relaying product events (what `learning.onboarding.recordEvent` requires). */
+const relay = (organizationId: string): Principal => ({
+  userId: "crm-relay",
+  organizationId,
+  roles: [],
+  kind: "service"
+})
 
 /** A CRM event of `user_1` at `time` on 2025-01-20, recorded the way the consumer records it. */
 const crmEvent = (organizationId: string, eventType: string, time: string, payload: Record<string, unknown> = {}) =>
@@ -63,7 +70,8 @@ const worlds: Record<
       yield* crmEvent(org, "pipeline.created", "09:00")
       return learner(org)
     }),
-  "record-follow-up-completed": (org) => Effect.as(installBuiltInTracks(org), learner(org)),
+  // Recorded by a service principal (the policy of learning.onboarding.recordEvent), for user_1.
+  "record-follow-up-completed": (org) => Effect.as(installBuiltInTracks(org), relay(org)),
   "skip-follow-up": (org) =>
     Effect.gen(function* () {
       yield* installBuiltInTracks(org)
