@@ -82,7 +82,7 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("the stack against DA
       const stack = yield* spawnProcess(main, { DATABASE_URL: Redacted.value(database.url), PORT: String(port) })
       const exit = yield* stack.exited
       assert.strictEqual(exit.code, 1)
-      assert.include(stack.output(), "Tessera could not start")
+      assert.include(stack.output(), `Tessera could not start: port ${port} is in use (set PORT)`)
       assert.notInclude(stack.output(), "    at ")
     })
   )
@@ -119,6 +119,36 @@ describe("the stack on embedded PostgreSQL", () => {
       assert.notStrictEqual(exit.signal, "SIGKILL")
       assert.isFalse(isAlive(postgresPid))
       assert.isFalse(Fs.existsSync(Path.join(dataDir, "postmaster.pid")))
+    })
+  )
+
+  it.live("exits with a clear message when its embedded PostgreSQL dies, and comes back on the next start", () =>
+    Effect.gen(function* () {
+      const root = yield* tempRoot
+      const dataDir = Path.join(root, "pg")
+      const port = yield* freePort
+      const env = { TESSERA_DATA_DIR: dataDir, TESSERA_POSTGRES_PORT: "0", PORT: String(port) }
+      const stack = yield* spawnProcess(main, env)
+      yield* waitFor(stack, "Tessera is up")
+      const postgresPid = Number(Fs.readFileSync(Path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+      process.kill(postgresPid, "SIGKILL")
+      const exit = yield* stack.exited
+      assert.strictEqual(exit.code, 1)
+      assert.include(
+        stack.output(),
+        `Tessera stopped: the embedded PostgreSQL (pid ${postgresPid}, data in ${dataDir}) exited unexpectedly (signal SIGKILL)`
+      )
+      assert.include(stack.output(), "so that it can be started again")
+
+      // What a supervisor does next: start it again. A fresh server on the same data.
+      const again = yield* spawnProcess(main, env)
+      yield* waitFor(again, "Tessera is up")
+      const health = yield* getHealth(port)
+      assert.strictEqual(health.status, 200)
+      assert.strictEqual(health.body.database.status, "up")
+      again.child.kill("SIGTERM")
+      const stopped = yield* again.exited
+      assert.strictEqual(stopped.code, 0)
     })
   )
 
