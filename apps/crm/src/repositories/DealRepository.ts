@@ -5,9 +5,9 @@
  */
 import { Deal, type DealStatus } from "@tessera/contracts/crm/Deals"
 import type { LostReason } from "@tessera/contracts/crm/Events"
+import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer, type Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { all, containsPattern, maybeOne, one } from "./Sql.ts"
 
 export interface NewDeal {
   readonly organizationId: string
@@ -116,12 +116,12 @@ export class DealRepository extends Context.Service<
           ...(filters.stageId === undefined ? [] : [sql`d.stage_id = ${filters.stageId}`]),
           ...(filters.status === undefined ? [] : [sql`d.status = ${filters.status}`]),
           ...(filters.ownerId === undefined ? [] : [sql`d.owner_id = ${filters.ownerId}`]),
-          ...(filters.search === undefined ? [] : [sql`d.name ILIKE ${containsPattern(filters.search)}`])
+          ...(filters.search === undefined ? [] : [sql`d.name ILIKE ${Rows.containsPattern(filters.search)}`])
         ])
 
       return DealRepository.of({
-        insert: (deal) =>
-          one(
+        insert: Effect.fn("DealRepository.insert")(function* (deal) {
+          return yield* Rows.one(
             Deal,
             sql`
             WITH d AS (
@@ -132,26 +132,29 @@ export class DealRepository extends Context.Service<
                 ${deal.expectedCloseDate}::date, ${endOfStage(deal.organizationId, deal.stageId)}, ${deal.at}, ${deal.at})
               RETURNING *)
             SELECT ${columns} FROM d`
-          ),
+          )
+        }),
 
-        findById: (organizationId, dealId, options) =>
-          maybeOne(
+        findById: Effect.fn("DealRepository.findById")(function* (organizationId, dealId, options) {
+          return yield* Rows.maybeOne(
             Deal,
             sql`SELECT ${columns} FROM crm.deals d WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
                   ${options?.lock ? sql.literal("FOR UPDATE") : sql.literal("")}`
-          ),
+          )
+        }),
 
-        move: (organizationId, dealId, stageId, at) =>
-          one(
+        move: Effect.fn("DealRepository.move")(function* (organizationId, dealId, stageId, at) {
+          return yield* Rows.one(
             Deal,
             sql`
             UPDATE crm.deals d SET stage_id = ${stageId}, position = ${endOfStage(organizationId, stageId)}, updated_at = ${at}
             WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
             RETURNING ${columns}`
-          ),
+          )
+        }),
 
-        win: (organizationId, dealId, stageId, source, at) =>
-          one(
+        win: Effect.fn("DealRepository.win")(function* (organizationId, dealId, stageId, source, at) {
+          return yield* Rows.one(
             Deal,
             sql`
             UPDATE crm.deals d SET status = 'won', won_source = ${source}, closed_at = ${at}, updated_at = ${at},
@@ -159,10 +162,11 @@ export class DealRepository extends Context.Service<
               stage_id = ${stageId}
             WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
             RETURNING ${columns}`
-          ),
+          )
+        }),
 
-        lose: (organizationId, dealId, stageId, reason, note, at) =>
-          one(
+        lose: Effect.fn("DealRepository.lose")(function* (organizationId, dealId, stageId, reason, note, at) {
+          return yield* Rows.one(
             Deal,
             sql`
             UPDATE crm.deals d SET status = 'lost', lost_reason = ${reason}, lost_note = ${note}, closed_at = ${at},
@@ -171,10 +175,11 @@ export class DealRepository extends Context.Service<
               stage_id = ${stageId}
             WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}
             RETURNING ${columns}`
-          ),
+          )
+        }),
 
-        list: (organizationId, filters, limit, after) =>
-          all(
+        list: Effect.fn("DealRepository.list")(function* (organizationId, filters, limit, after) {
+          return yield* Rows.all(
             Deal,
             sql`
               SELECT ${columns} FROM crm.deals d
@@ -182,19 +187,22 @@ export class DealRepository extends Context.Service<
                 ${after === undefined ? sql.literal("") : sql`AND (d.created_at, d.id) < (${after[0]}::timestamptz, ${after[1]})`}
               ORDER BY d.created_at DESC, d.id DESC
               LIMIT ${limit + 1}`
-          ),
+          )
+        }),
 
-        totals: (organizationId, filters) =>
-          all(
+        totals: Effect.fn("DealRepository.totals")(function* (organizationId, filters) {
+          const rows = yield* Rows.all(
             Totals,
             sql`
               SELECT d.currency, count(*)::int AS count, sum(d.value_minor)::bigint AS "amountMinor"
               FROM crm.deals d WHERE ${where(organizationId, filters)}
               GROUP BY d.currency ORDER BY d.currency`
-          ).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) })))),
+          )
+          return rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) }))
+        }),
 
-        partiesOf: (organizationId, dealId) =>
-          one(
+        partiesOf: Effect.fn("DealRepository.partiesOf")(function* (organizationId, dealId) {
+          return yield* Rows.one(
             DealParties,
             sql`
               SELECT CASE WHEN c.id IS NULL THEN NULL ELSE concat_ws(' ', c.first_name, c.last_name) END AS "contactName", co.name AS "companyName"
@@ -203,6 +211,7 @@ export class DealRepository extends Context.Service<
               LEFT JOIN crm.companies co ON co.organization_id = d.organization_id AND co.id = d.company_id
               WHERE d.organization_id = ${organizationId} AND d.id = ${dealId}`
           )
+        })
       })
     })
   )
