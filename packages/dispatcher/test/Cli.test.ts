@@ -61,7 +61,53 @@ layer(testLayer(), { excludeTestServices: true })("CLI", (it) => {
 
       const usage = yield* run(database.url, "replay")
       assert.strictEqual(usage.code, 2)
-      assert.include(usage.stderr, "replay needs --consumer")
+      assert.include(usage.stderr, "Missing required flag: --consumer")
+
+      // --json prints only JSON on stdout (the embedded database's and the dispatcher's logs go to stderr).
+      const lagJson = yield* run(database.url, "lag", "--json")
+      assert.strictEqual(lagJson.code, 0, lagJson.stderr)
+      const consumers: ReadonlyArray<{ consumer: string; pending: number }> = JSON.parse(lagJson.stdout)
+      assert.deepStrictEqual(
+        consumers.map((c) => [c.consumer, c.pending]),
+        [["billing.cli", 1]]
+      )
+
+      // A consumer that does not exist is an error, not "0 dead letters".
+      for (const args of [
+        ["replay", "--consumer", "nobody"],
+        ["dead-letters", "--consumer", "nobody", "--json"],
+        ["discard", "--consumer", "nobody", "--position", "1", "--reason", "not needed"]
+      ]) {
+        const unknown = yield* run(database.url, ...args)
+        assert.strictEqual(unknown.code, 1, args.join(" "))
+        assert.strictEqual(unknown.stdout, "")
+        assert.include(unknown.stderr, "no consumer named nobody")
+      }
+    })
+  )
+
+  it.effect("--help and --version open no database; a bad flag is one line on stderr and exit 2", () =>
+    Effect.gen(function* () {
+      // Nothing listens there: any attempt to connect would fail.
+      const nowhere = Redacted.make("postgres://nobody@127.0.0.1:9/none")
+      const help = yield* run(nowhere, "--help")
+      assert.strictEqual(help.code, 0, help.stderr)
+      for (const command of ["lag", "dead-letters", "replay", "discard", "blocked"])
+        assert.include(help.stdout, command)
+      const subHelp = yield* run(nowhere, "dead-letters", "--help")
+      assert.strictEqual(subHelp.code, 0)
+      assert.include(subHelp.stdout, "--limit")
+      const version = yield* run(nowhere, "--version")
+      assert.strictEqual(version.code, 0)
+      assert.match(version.stdout, /tessera-dispatch v\d+\.\d+\.\d+/)
+      const bad = yield* run(nowhere, "dead-letters", "--limit", "abc")
+      assert.strictEqual(bad.code, 2)
+      assert.strictEqual(bad.stdout, "")
+      assert.strictEqual(bad.stderr.trim().split("\n").length, 1)
+      assert.include(bad.stderr, "--limit")
+      const unknownFlag = yield* run(nowhere, "lag", "--frobnicate")
+      assert.strictEqual(unknownFlag.code, 2)
+      assert.include(unknownFlag.stderr, "--frobnicate")
     })
   )
 })
