@@ -8,17 +8,13 @@ import { assert, layer } from "@effect/vitest"
 import type { AnyContract, Principal } from "@tessera/contract-kit/Contract"
 import { catalog } from "@tessera/contracts/learning-journey/Catalog"
 import { Track } from "@tessera/contracts/learning-journey/Tracks"
-import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as LearningApp from "../src/LearningApp.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
 import { Progression } from "../src/services/Progression.ts"
-
-const auth = AppTest.auth
-
-const TestLayer = AppTest.layer([LearningApp.LearningApp])
+import { auth, LearningTestLayer } from "./support/LearningTestLayer.ts"
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
@@ -129,7 +125,7 @@ const examples = catalog.flatMap((contract: AnyContract) =>
 const exampleOf = (contractKey: string, key: string) =>
   examples.find((entry) => entry.contract.key === contractKey && entry.example.key === key)?.example
 
-layer(TestLayer, { excludeTestServices: true })("learning-journey examples, as written", (it) => {
+layer(LearningTestLayer, { excludeTestServices: true })("learning-journey examples, as written", (it) => {
   it("every example has a world", () => {
     assert.deepStrictEqual(examples.map(({ example }) => example.key).sort(), Object.keys(worlds).sort())
   })
