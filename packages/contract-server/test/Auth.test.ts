@@ -78,6 +78,25 @@ describe("Auth", () => {
     })
   )
 
+  it.effect("the token command: --help and --version on stdout, a bad flag is one line on stderr and exit 2", () =>
+    Effect.gen(function* () {
+      const help = yield* tokenCli(["--help"])
+      assert.strictEqual(help.code, 0)
+      for (const flag of ["--user", "--service", "--org", "--roles", "--hours"]) assert.include(help.stdout, flag)
+      const version = yield* tokenCli(["--version"])
+      assert.strictEqual(version.code, 0)
+      assert.match(version.stdout, /dev-token v\d+\.\d+\.\d+/)
+      const bad = yield* tokenCli(["--hours", "abc"])
+      assert.strictEqual(bad.code, 2)
+      assert.strictEqual(bad.stdout, "")
+      assert.strictEqual(bad.stderr.trim().split("\n").length, 1)
+      assert.include(bad.stderr, "--hours")
+      const unknown = yield* tokenCli(["--frobnicate"])
+      assert.strictEqual(unknown.code, 2)
+      assert.include(unknown.stderr, "--frobnicate")
+    })
+  )
+
   it.effect("the token command mints a service principal's token with --service", () =>
     Effect.gen(function* () {
       const result = yield* tokenCli(["--service", "crm-intake", "--org", "acme"])
