@@ -1,60 +1,34 @@
 /**
- * The first cross-domain flow, end to end: a user works through the CRM over HTTP, the CRM's
- * events travel through the dispatcher, and the learning journey's "CRM first win" track for
- * that user reaches completed with its XP and badge. Run both ways Tessera runs:
- *
- * - the stack: one process with every app mounted (`apps/stack/src/main.ts`);
- * - separate processes: the CRM's and the learning journey's own `main.ts`, one shared Postgres —
- *   where the CRM keeps working while the learning journey is stopped, and the journey catches
- *   up when it starts again.
- *
- * Processes are real child processes; the database is the test file's own.
+ * The CRM → learning journey flows end to end, on the test kit (docs/testing.md), in both run
+ * modes: the apps in this process, and each app's own `main.ts` as a child process on the same
+ * Postgres (`TESSERA_TEST_MODE` picks one; unset, both run). A user works through the CRM over
+ * HTTP; the CRM's events travel through the dispatcher; the learning journey's progress follows.
+ * Each test names the flow it covers (`packages/contracts/src/flows.ts`).
  */
-import { assert, layer } from "@effect/vitest"
-import type { Principal } from "@tessera/contract-kit/Contract"
-import * as ContractApi from "@tessera/contract-kit/ContractApi"
-import * as ContractClient from "@tessera/contract-kit/ContractClient"
-import * as Auth from "@tessera/contract-server/Auth"
+import { assert } from "@effect/vitest"
 import { catalog as crmCatalog } from "@tessera/contracts/crm/Catalog"
-import type { StageId } from "@tessera/contracts/crm/Shared"
+import { DealWonV2 } from "@tessera/contracts/crm/Events"
 import { catalog as learningCatalog } from "@tessera/contracts/learning-journey/Catalog"
 import { LearnerId, TrackId } from "@tessera/contracts/learning-journey/Shared"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer, Redacted } from "effect"
-import { FetchHttpClient } from "effect/http"
-import { SqlClient } from "effect/sql"
-import { eventually, freePort, runScript, script, spawnProcess, waitFor } from "./support/Processes.ts"
+import * as StackTest from "@tessera/test-kit/StackTest"
+import { Effect } from "effect"
+import { mains } from "../src/Mains.ts"
+import * as Stack from "../src/Stack.ts"
 
-const CrmApi = ContractApi.make("crm", crmCatalog)
-const LearningApi = ContractApi.make("learning", learningCatalog)
-const TRACK = TrackId.make("crm-first-win")
+const catalogs = { crm: crmCatalog, learning: learningCatalog }
+type Clients = StackTest.Clients<typeof catalogs>
 
-/** Tokens as the processes verify them: the development secret (no TESSERA_AUTH_SECRET set). */
-const token = (principal: Principal) => Effect.orDie(Auth.mintDevToken(principal))
-
-const clients = (principal: Principal, crmPort: number, learningPort: number) =>
-  Effect.gen(function* () {
-    const bearer = yield* token(principal)
-    return {
-      crm: (yield* ContractClient.make(CrmApi, { token: bearer, baseUrl: `http://127.0.0.1:${crmPort}` })).crm,
-      learning: (yield* ContractClient.make(LearningApi, {
-        token: bearer,
-        baseUrl: `http://127.0.0.1:${learningPort}`
-      })).learning
-    }
-  })
-
-type Clients = Effect.Success<ReturnType<typeof clients>>
+const admin = (userId: string, organizationId: string) => ({ userId, organizationId, roles: ["admin"] })
 
 const progressOf = (c: Clients, learnerId: string) =>
   Effect.map(
     c.learning["learning.onboarding.getProgress"]({
-      payload: { learnerId: LearnerId.make(learnerId), trackId: TRACK }
+      payload: { learnerId: LearnerId.make(learnerId), trackId: TrackId.make("crm-first-win") }
     }),
     (answer) => answer.items[0]
   )
 
-/** The user's CRM work, in two halves, so a test can stop the consumer in between. */
+/** A pipeline, a contact and a deal: the track's first three steps. */
 const firstHalf = (c: Clients) =>
   Effect.gen(function* () {
     const pipeline = yield* c.crm["crm.pipeline.create"]({
@@ -69,24 +43,19 @@ const firstHalf = (c: Clients) =>
         ]
       }
     })
-    const contact = yield* c.crm["crm.contact.create"]({ payload: { firstName: "Ada", lastName: "Lovelace" } })
+    yield* c.crm["crm.contact.create"]({ payload: { firstName: "Ada", lastName: "Lovelace" } })
     const deal = yield* c.crm["crm.deal.create"]({
-      payload: {
-        name: "First deal",
-        value: { amountMinor: 500_000, currency: "EUR" },
-        pipelineId: pipeline.id,
-        contactId: contact.id
-      },
+      payload: { name: "First deal", value: { amountMinor: 500_000, currency: "EUR" }, pipelineId: pipeline.id },
       headers: {}
     })
     return { pipeline, deal }
   })
 
+/** Three moves, the win and a completed follow-up task: the rest of the track. */
 const secondHalf = (c: Clients, work: Effect.Success<ReturnType<typeof firstHalf>>) =>
   Effect.gen(function* () {
-    const stages = work.pipeline.stages.map((stage) => stage.id as StageId)
-    for (const stageId of stages.slice(1, 4)) {
-      yield* c.crm["crm.deal.move"]({ payload: { dealId: work.deal.id, stageId } })
+    for (const stage of work.pipeline.stages.slice(1, 4)) {
+      yield* c.crm["crm.deal.move"]({ payload: { dealId: work.deal.id, stageId: stage.id } })
     }
     yield* c.crm["crm.deal.win"]({ payload: { dealId: work.deal.id, source: "referral" } })
     const task = yield* c.crm["crm.task.create"]({
@@ -95,111 +64,103 @@ const secondHalf = (c: Clients, work: Effect.Success<ReturnType<typeof firstHalf
     yield* c.crm["crm.task.complete"]({ payload: { taskId: task.id } })
   })
 
-const pendingFor = (consumer: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ n: number }>`SELECT count(*)::int AS n FROM dispatch.deliveries WHERE consumer = ${consumer}`.pipe(
-      Effect.map((rows) => rows[0]?.n ?? -1)
+for (const mode of StackTest.modes()) {
+  const stack = StackTest.make({ apps: Stack.apps, domains: ["crm", "learning"], mains, catalogs, mode })
+
+  stack.describe(`the CRM first win across domains (${mode})`, (it) => {
+    it.effect("flow crm.first-win: XP and badge, each step's causal chain, and a redelivery changes nothing", () =>
+      Effect.gen(function* () {
+        yield* stack.seed("acme", { domains: ["learning"] })
+        const c = yield* stack.clients(admin("ada", "acme"), { correlationId: "ada-first-win" })
+        yield* secondHalf(c, yield* firstHalf(c))
+        yield* stack.settle()
+
+        const done = yield* progressOf(c, "ada")
+        assert.strictEqual(done?.status, "completed")
+        assert.strictEqual(done?.xp, 700)
+        assert.include(done?.badges ?? [], "crm-first-win")
+        assert.isTrue(done?.steps.every((step) => step.status === "completed"))
+
+        // The win (read as its current version, whatever version was stored), handled by the journey,
+        // caused its onboarding events (by causation id).
+        const [won] = yield* stack.eventsOf(DealWonV2, { organizationId: "acme" })
+        assert.strictEqual(won?.payload.wonSource, "referral")
+        const chain = yield* stack.chain("ada-first-win")
+        const winNode = chain.roots.find((node) => node.event.type === "deal.won")
+        assert.deepStrictEqual(winNode?.handledBy, ["learning.progress"], chain.text)
+        assert.isTrue(
+          chain.events.some((event) => event.type === "onboarding.completed"),
+          `no onboarding.completed in the chain:\n${chain.text}`
+        )
+
+        // Another user of the organization has made no progress.
+        const bea = yield* stack.clients({ userId: "bea", organizationId: "acme" })
+        assert.notStrictEqual((yield* progressOf(bea, "bea"))?.status, "completed")
+
+        // At-least-once delivery: every event handed to the consumer again changes nothing.
+        const again = yield* stack.faults.redeliver("learning.progress", { organizationId: "acme" })
+        assert.strictEqual(again, 8) // pipeline, contact, deal, 3 moves, win, task completed
+        yield* stack.settle()
+        assert.deepStrictEqual(yield* progressOf(c, "ada"), done)
+      })
     )
-  )
 
-const completed = (c: Clients, learnerId: string) =>
-  Effect.map(progressOf(c, learnerId), (progress) => (progress?.status === "completed" ? progress : undefined))
-
-layer(TestDatabase.layer().pipe(Layer.provideMerge(FetchHttpClient.layer)), { excludeTestServices: true })(
-  "the CRM first win, across domains",
-  (it) => {
     it.effect(
-      "in the stack: CRM work over HTTP completes the journey with its XP and badge; redelivery changes nothing",
+      "flow crm.first-win-catch-up: the CRM works while the journey's consumer is down; it then catches up",
       () =>
         Effect.gen(function* () {
-          const database = yield* TestDatabase.TestDatabase
-          const url = Redacted.value(database.url)
-          const port = yield* freePort
-          const stack = yield* spawnProcess(script("apps/stack/src/main.ts"), { DATABASE_URL: url, PORT: String(port) })
-          yield* waitFor(stack, "Tessera is up")
-          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "acme"], {
-            DATABASE_URL: url
-          })
-
-          const ada: Principal = { userId: "ada", organizationId: "acme", roles: ["admin"] }
-          const c = yield* clients(ada, port, port)
+          yield* stack.seed("globex", { domains: ["learning"] })
+          const c = yield* stack.clients(admin("hal", "globex"))
           const work = yield* firstHalf(c)
-          yield* secondHalf(c, work)
+          yield* stack.settle()
+          const partway = yield* progressOf(c, "hal")
+          assert.strictEqual(partway?.status, "in_progress")
+          assert.strictEqual(partway?.steps.filter((s) => s.status === "completed").length, 3)
 
-          const done = yield* eventually(completed(c, "ada"))
-          assert.strictEqual(done.xp, 700)
-          assert.include(done.badges, "crm-first-win")
-          assert.isTrue(done.steps.every((step) => step.status === "completed"))
+          // Down: as a process, the journey's own process is stopped; in one process, its consumer paused.
+          if (stack.mode === "processes") yield* stack.processes.stop("learning")
+          else yield* stack.faults.pause("learning.progress")
+          yield* secondHalf(c, work) // the CRM does not depend on its consumers being up
+          assert.strictEqual((yield* stack.lag("learning.progress")).pending, 5) // 3 moves, the win, the task
 
-          // Another user of the same organization has made no progress.
-          const bea = yield* clients({ userId: "bea", organizationId: "acme", roles: [] }, port, port)
-          const untouched = yield* progressOf(bea, "bea")
-          assert.notStrictEqual(untouched?.status, "completed")
-
-          // At-least-once delivery: hand every event to the consumer again.
-          const sql = yield* SqlClient.SqlClient
-          const requeued = yield* sql`
-          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-          SELECT 'learning.progress', e.position, e.subject_type || ':' || e.subject_id
-          FROM dispatch.events e
-          JOIN dispatch.subscriptions s ON s.event_type = e.event_type AND s.consumer = 'learning.progress'
-          WHERE e.organization_id = 'acme'
-          ON CONFLICT DO NOTHING
-          RETURNING position`
-          assert.strictEqual(requeued.length, 8) // pipeline, contact, deal, 3 moves, win, task completed
-          yield* eventually(Effect.map(pendingFor("learning.progress"), (n) => (n === 0 ? true : undefined)))
-          const again = yield* progressOf(c, "ada")
-          assert.deepStrictEqual(again, done)
+          if (stack.mode === "processes") yield* stack.processes.start("learning")
+          else yield* stack.faults.resume("learning.progress")
+          yield* stack.settle()
+          const done = yield* progressOf(c, "hal")
+          assert.strictEqual(done?.status, "completed")
+          assert.strictEqual(done?.xp, 700)
+          assert.strictEqual((yield* stack.lag("learning.progress")).pending, 0)
         })
     )
 
-    it.effect(
-      "as separate processes: the CRM keeps working while the learning journey is stopped, which then catches up",
-      () =>
-        Effect.gen(function* () {
-          const database = yield* TestDatabase.TestDatabase
-          const url = Redacted.value(database.url)
-          const crmPort = yield* freePort
-          const learningPort = yield* freePort
-          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "globex"], {
-            DATABASE_URL: url
-          })
-          const crm = yield* spawnProcess(script("apps/crm/src/main.ts"), { DATABASE_URL: url, PORT: String(crmPort) })
-          const learning = yield* spawnProcess(script("apps/learning-journey/src/main.ts"), {
-            DATABASE_URL: url,
-            PORT: String(learningPort)
-          })
-          yield* waitFor(crm, "is up at")
-          yield* waitFor(learning, "is up at")
-
-          const hal: Principal = { userId: "hal", organizationId: "globex", roles: ["admin"] }
-          const c = yield* clients(hal, crmPort, learningPort)
-          const work = yield* firstHalf(c)
-          const partway = yield* eventually(
-            Effect.map(progressOf(c, "hal"), (progress) =>
-              progress !== undefined && progress.steps.filter((s) => s.status === "completed").length === 3
-                ? progress
-                : undefined
-            )
+    it.effect("flow crm.activity-streak: CRM work on consecutive days is a streak; a day without starts it over", () =>
+      Effect.gen(function* () {
+        yield* stack.seed("initech", { domains: ["learning"] })
+        const c = yield* stack.clients(admin("sam", "initech"))
+        const day = (n: number) => new Date(Date.UTC(2031, 0, n, 12))
+        yield* stack.clock.set(day(5))
+        const work = yield* firstHalf(c) // day 5
+        const moveTo = (n: number) =>
+          Effect.forEach(work.pipeline.stages.slice(n, n + 1), (stage) =>
+            c.crm["crm.deal.move"]({ payload: { dealId: work.deal.id, stageId: stage.id } })
           )
-          assert.strictEqual(partway.status, "in_progress")
+        yield* stack.settle()
+        yield* stack.clock.set(day(6))
+        yield* moveTo(1)
+        yield* stack.settle()
+        yield* stack.clock.set(day(7))
+        yield* moveTo(2)
+        yield* stack.settle()
+        const three = yield* progressOf(c, "sam")
+        assert.deepStrictEqual(three?.streak, { current: 3, longest: 3, lastActiveDay: "2031-01-07" })
 
-          learning.child.kill("SIGTERM")
-          yield* learning.exited
-          // The CRM does not depend on its consumers being up.
-          yield* secondHalf(c, work)
-          assert.strictEqual(yield* pendingFor("learning.progress"), 5) // 3 moves, the win, the completed task
-
-          const restarted = yield* spawnProcess(script("apps/learning-journey/src/main.ts"), {
-            DATABASE_URL: url,
-            PORT: String(learningPort)
-          })
-          yield* waitFor(restarted, "is up at")
-          const done = yield* eventually(completed(c, "hal"))
-          assert.strictEqual(done.xp, 700)
-          assert.include(done.badges, "crm-first-win")
-          assert.strictEqual(yield* pendingFor("learning.progress"), 0)
-        })
+        yield* stack.clock.set(day(9)) // day 8 without CRM work
+        yield* moveTo(3)
+        yield* stack.settle()
+        yield* stack.clock.set(new Date())
+        const after = yield* progressOf(c, "sam")
+        assert.deepStrictEqual(after?.streak, { current: 1, longest: 3, lastActiveDay: "2031-01-09" })
+      })
     )
-  }
-)
+  })
+}

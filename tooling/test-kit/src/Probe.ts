@@ -154,3 +154,25 @@ export const resume = (consumer: string, dispatchChannel: string) =>
 export const pausedConsumers = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   Effect.map(sql<{ consumer: string }>`SELECT consumer FROM test_kit.paused`, (rows) => rows.map((r) => r.consumer))
 )
+
+/**
+ * Hands events a consumer already handled to it again (at-least-once delivery on purpose): a
+ * delivery row per event of its subscribed types (of one organization, if given) that has none.
+ * Returns how many; wakes its workers.
+ */
+export const redeliver = (consumer: string, organizationId: string | undefined, dispatchChannel: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ n: number }>`
+      WITH requeued AS (
+        INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+        SELECT s.consumer, e.position, e.subject_type || ':' || e.subject_id
+        FROM dispatch.events e JOIN dispatch.subscriptions s ON s.event_type = e.event_type AND s.consumer = ${consumer}
+        WHERE ${organizationId === undefined ? sql`TRUE` : sql`e.organization_id = ${organizationId}`}
+        ORDER BY e.position
+        ON CONFLICT DO NOTHING
+        RETURNING position
+      )
+      SELECT (SELECT count(*) FROM requeued)::int AS n, pg_notify(${dispatchChannel}, ${consumer}) IS NULL AS notified`
+    return rows[0]?.n ?? 0
+  })

@@ -149,6 +149,15 @@ const shiftedClock = (offset: Ref.Ref<number>): Clock.Clock => {
 
 const modeFromEnv = (): Mode => (process.env.TESSERA_TEST_MODE === "processes" ? "processes" : "in-process")
 
+/**
+ * The modes a file that covers both should run: the one `TESSERA_TEST_MODE` names, else both.
+ * `for (const mode of StackTest.modes()) { const stack = StackTest.make({ …, mode }) … }`
+ */
+export const modes = (): ReadonlyArray<Mode> => {
+  const chosen = process.env.TESSERA_TEST_MODE
+  return chosen === "processes" || chosen === "in-process" ? [chosen] : ["in-process", "processes"]
+}
+
 const principalOf = (as: As): Principal => ({
   userId: as.userId,
   organizationId: as.organizationId,
@@ -433,6 +442,9 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
     pause: (consumer: string) => Probe.pause(consumer).pipe(Effect.orDie),
     /** Lets it claim again and wakes its workers: it catches up. */
     resume: (consumer: string) => Probe.resume(consumer, DispatchMigrations.CHANNEL).pipe(Effect.orDie),
+    /** Hands the consumer every event of its types (of one organization) again: at-least-once on purpose. Returns how many. */
+    redeliver: (consumer: string, redeliverOptions: { readonly organizationId?: string } = {}) =>
+      Probe.redeliver(consumer, redeliverOptions.organizationId, DispatchMigrations.CHANNEL).pipe(Effect.orDie),
     /** Removes every injected failure. */
     clear: Probe.clearFaults.pipe(Effect.orDie, Effect.asVoid)
   }
