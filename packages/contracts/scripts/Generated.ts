@@ -1,7 +1,8 @@
 /**
  * The files generated from the contracts and the registry, committed and checked current in CI:
  * each domain's Markdown pages and breaking-change snapshot (`docs/<domain>/`), the registry's
- * JSON export and the snapshot of every published event version's schema.
+ * JSON export, the snapshot of every published event version's schema, and the flows across
+ * domains (`docs/flows.md`, from `src/flows.ts`, whose steps are checked against the catalogs).
  *
  *   node scripts/Generated.ts write    regenerate (refuses breaking changes)
  *   node scripts/Generated.ts check    fail, saying what changed, when anything is stale
@@ -15,6 +16,8 @@ import * as RegistryExport from "@tessera/envelope/RegistryExport"
 import { Result } from "effect"
 import { catalog as crm } from "../src/crm/Catalog.ts"
 import { catalog as dispatch } from "../src/dispatch/Catalog.ts"
+import * as Flow from "../src/Flow.ts"
+import { flows } from "../src/flows.ts"
 import { catalog as learning } from "../src/learning-journey/Catalog.ts"
 import { registry } from "../src/registry.ts"
 import { catalog as service } from "../src/service-business/Catalog.ts"
@@ -30,6 +33,14 @@ export const catalogs: ReadonlyArray<readonly [folder: string, contracts: Readon
 
 export const REGISTRY_FILE = "registry.generated.json"
 export const EVENT_SCHEMAS_FILE = "event-schemas.generated.json"
+export const FLOWS_FILE = "docs/flows.md"
+
+/** docs/flows.md: every flow, its contract steps linked to their pages. */
+export const flowsPage = () =>
+  Flow.render(flows, (key) => {
+    const found = catalogs.find(([, contracts]) => contracts.some((contract) => contract.key === key))
+    return found === undefined ? undefined : `${found[0].replace(/^docs\//, "")}/${key}.md`
+  })
 
 const read = (relative: string) => {
   const file = Path.join(root, relative)
@@ -44,6 +55,13 @@ export const check = (): ReadonlyArray<string> => {
     if (!report.ok) lines.push(...report.lines.map((line) => `${folder}: ${line}`))
   }
   lines.push(...Registry.check(registry).map((problem) => `registry: ${problem}`))
+  lines.push(
+    ...Flow.check(flows, { catalogs: catalogs.map(([, contracts]) => contracts), registry }).map(
+      (problem) => `flows: ${problem}`
+    )
+  )
+  if (read(FLOWS_FILE) !== flowsPage())
+    lines.push(`${FLOWS_FILE} is out of date: run pnpm --filter @tessera/contracts generate`)
   if (read(REGISTRY_FILE) !== RegistryExport.fileContent(RegistryExport.toJson(registry))) {
     lines.push(`${REGISTRY_FILE} is out of date: run pnpm --filter @tessera/contracts generate`)
   }
@@ -69,6 +87,7 @@ const write = (): ReadonlyArray<string> => {
     if (!report.ok) return [...lines, "refused"]
   }
   Fs.writeFileSync(Path.join(root, REGISTRY_FILE), RegistryExport.fileContent(RegistryExport.toJson(registry)))
+  Fs.writeFileSync(Path.join(root, FLOWS_FILE), flowsPage())
   const committed = read(EVENT_SCHEMAS_FILE)
   const updated = RegistryExport.updateSnapshot(
     committed === undefined ? {} : JSON.parse(committed),
@@ -78,7 +97,7 @@ const write = (): ReadonlyArray<string> => {
     return [...lines, `published event versions may not change: ${updated.failure.changed.join(", ")}`, "refused"]
   }
   Fs.writeFileSync(Path.join(root, EVENT_SCHEMAS_FILE), RegistryExport.fileContent(updated.success))
-  return [...lines, `wrote ${REGISTRY_FILE} and ${EVENT_SCHEMAS_FILE}`]
+  return [...lines, `wrote ${REGISTRY_FILE}, ${EVENT_SCHEMAS_FILE} and ${FLOWS_FILE}`]
 }
 
 if (import.meta.main) {
