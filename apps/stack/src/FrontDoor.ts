@@ -271,7 +271,7 @@ export const routes = (options: Options) => {
       yield* router.add("GET", "/studio/*", studioRoute(studioDir, platform))
     })
   )
-  return Layer.mergeAll(pages, HttpApiScalar.layer(api, { path: "/docs" }))
+  return Layer.mergeAll(pages, HttpApiScalar.layer(api, { path: "/docs", scalar: { withDefaultFonts: false } }))
 }
 
 /** The front door as an app: no schema, no workers, only routes. */
