@@ -448,8 +448,8 @@ layer(CrmTestLayer, { excludeTestServices: true })("crm over HTTP", (it) => {
       assert.deepStrictEqual(open.totals, {
         count: 3,
         byCurrency: [
-          { currency: "EUR", count: 2, amountMinor: 350_000 },
-          { currency: "USD", count: 1, amountMinor: 9_007_199_254_740 }
+          { currency: "EUR", count: 2, amountMinor: 350_000n },
+          { currency: "USD", count: 1, amountMinor: 9_007_199_254_740n }
         ]
       })
       const renewals = yield* client.crm["crm.deal.list"]({ payload: { search: "RENEWAL" } })
@@ -461,6 +461,46 @@ layer(CrmTestLayer, { excludeTestServices: true })("crm over HTTP", (it) => {
       const oversized = yield* rawPost("/crm/deal/list", { limit: 101 }, user)
       assert.strictEqual(oversized.status, 400)
       assert.match(oversized.body, /limit/)
+    })
+  )
+
+  it.effect(
+    "list-deals-filters-and-totals: two legal deals whose sum passes 2^53 still list, with an exact total",
+    () =>
+      Effect.gen(function* () {
+        const { admin, user } = freshOrg()
+        const pipeline = yield* createPipeline(admin)
+        const client = yield* clientAs(user)
+        yield* newDeal(client, {
+          name: "Huge",
+          value: { amountMinor: Number.MAX_SAFE_INTEGER, currency: "JPY" },
+          pipelineId: pipeline.id
+        })
+        yield* newDeal(client, { name: "One", value: { amountMinor: 1, currency: "JPY" }, pipelineId: pipeline.id })
+        const listed = yield* client.crm["crm.deal.list"]({ payload: {} })
+        assert.deepStrictEqual(listed.totals.byCurrency, [
+          { currency: "JPY", count: 2, amountMinor: 9_007_199_254_740_992n }
+        ])
+        // On the wire: a decimal string, exact.
+        const raw = yield* rawPost("/crm/deal/list", {}, user)
+        assert.strictEqual(raw.status, 200)
+        assert.include(raw.body, '"amountMinor":"9007199254740992"')
+      })
+  )
+
+  it.effect("a forged list cursor is 400 INVALID_CURSOR, never a database error", () =>
+    Effect.gen(function* () {
+      const { user } = freshOrg()
+      for (const [path, cursor] of [
+        ["/crm/deal/list", Buffer.from(JSON.stringify(["not-a-time", "x"])).toString("base64")],
+        ["/crm/contact/list", Buffer.from(JSON.stringify(["2026-02-30T25:61:00Z", "x"])).toString("base64url")],
+        ["/crm/task/list", Buffer.from(JSON.stringify(["2025-01-01T00:00:00.000Z", "a\u0000"])).toString("base64url")],
+        ["/crm/company/list", Buffer.from(JSON.stringify(["acme\u0000", "x"])).toString("base64url")]
+      ] as const) {
+        const answer = yield* rawPost(path, { cursor }, user)
+        assert.strictEqual(answer.status, 400, path)
+        assert.include(answer.body, "INVALID_CURSOR", path)
+      }
     })
   )
 

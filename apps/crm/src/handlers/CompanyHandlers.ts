@@ -27,7 +27,7 @@ export const createCompany = implement(CreateCompany, (input, { actor }) =>
 export const listCompanies = implement(ListCompanies, (input, { actor }) =>
   Effect.gen(function* () {
     const limit = input.limit ?? DEFAULT_LIMIT
-    const after = yield* afterCursor(input.cursor, "crm.company.list")
+    const after = yield* afterCursor(input.cursor, "crm.company.list", "text")
     const rows = yield* Effect.flatMap(CompanyRepository, (companies) =>
       companies.list(actor.organizationId, input.search, limit, after)
     )

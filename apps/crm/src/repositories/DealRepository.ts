@@ -35,7 +35,8 @@ export interface DealFilters {
 export interface CurrencyTotal {
   readonly currency: string
   readonly count: number
-  readonly amountMinor: number
+  /** Exact: a sum of amounts may exceed JavaScript's safe integers. */
+  readonly amountMinor: bigint
 }
 
 const DealParties = Schema.Struct({
@@ -44,11 +45,11 @@ const DealParties = Schema.Struct({
 })
 type DealParties = typeof DealParties.Type
 
-/** Sums arrive as exact `bigint`s; they become numbers only while that stays exact. */
+/** Sums arrive as exact `bigint`s (`numeric` as text, however large) and stay so. */
 const Totals = Schema.Struct({
   currency: Schema.String,
   count: Schema.Int,
-  amountMinor: Schema.BigInt.check(Schema.isLessThanOrEqualToBigInt(BigInt(Number.MAX_SAFE_INTEGER)))
+  amountMinor: Schema.BigIntFromString
 })
 
 export class DealRepository extends Context.Service<
@@ -194,11 +195,11 @@ export class DealRepository extends Context.Service<
           const rows = yield* Rows.all(
             Totals,
             sql`
-              SELECT d.currency, count(*)::int AS count, sum(d.value_minor)::bigint AS "amountMinor"
+              SELECT d.currency, count(*)::int AS count, sum(d.value_minor)::text AS "amountMinor"
               FROM crm.deals d WHERE ${where(organizationId, filters)}
               GROUP BY d.currency ORDER BY d.currency`
           )
-          return rows.map((row) => ({ ...row, amountMinor: Number(row.amountMinor) }))
+          return rows
         }),
 
         partiesOf: Effect.fn("DealRepository.partiesOf")(function* (organizationId, dealId) {

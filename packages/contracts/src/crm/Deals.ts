@@ -362,21 +362,32 @@ export const LoseDeal = command({
   }
 })
 
+/**
+ * The sum of the deals' values in one currency, in integer minor units. A sum of safe integers is
+ * not one (two deals of 9007199254740991 and 1), so it travels as a decimal string of digits
+ * (`"9007199254740992"`) and decodes to a `bigint`: exact however large, never a float, and a list
+ * can always be answered (version 2.0.0; 1.x sent a number and failed past 2^53 − 1).
+ */
+export const TotalMinor = Schema.BigIntFromString.annotate({
+  description: 'Integer minor units as a decimal string (exact beyond 2^53), e.g. "1250000"'
+})
+
 export const CurrencyTotal = Schema.Struct({
   currency: Currency,
   count: Schema.Int,
-  /** Sum of the deals' values in minor units. */
-  amountMinor: Schema.Int
+  /** Sum of the deals' values in minor units, as a decimal string. */
+  amountMinor: TotalMinor
 })
 
 export const ListDeals = query({
   meta: {
     key: "crm.deal.list",
-    version: "1.0.0",
+    version: "2.0.0",
     stability: "stable",
     owners,
     tags: ["crm", "deal", "list"],
-    description: "List deals with filters, a page at a time, with totals over every match.",
+    description:
+      "List deals with filters, a page at a time, with totals over every match (per-currency sums as decimal strings of minor units).",
     goal: "Review the pipeline and its value.",
     context: "Pipeline board and deal reports."
   },
@@ -423,7 +434,7 @@ export const ListDeals = query({
         output: {
           items: [exampleDeal],
           nextCursor: null,
-          totals: { count: 1, byCurrency: [{ currency: "EUR", count: 1, amountMinor: 1_250_000 }] }
+          totals: { count: 1, byCurrency: [{ currency: "EUR", count: 1, amountMinor: "1250000" }] }
         }
       }
     ]
