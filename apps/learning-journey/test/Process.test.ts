@@ -21,6 +21,7 @@ import * as TestDatabase from "@tessera/test-harness/TestDatabase"
 import { Deferred, Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
 import { SqlClient } from "effect/sql"
+import { consumes } from "../src/consumers/ProgressConsumer.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
@@ -70,7 +71,7 @@ const startApp = (url: Redacted.Redacted<string>) =>
     let output = ""
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8")
-      const match = /\(health: (http:\/\/[^\s]+)\/health\)/.exec(output)
+      const match = /\(health: (http:\/\/[^\s,]+)\/health[,)]/.exec(output)
       if (match?.[1] !== undefined) Deferred.doneUnsafe(up, Effect.succeed(match[1]))
     })
     child.once("exit", (code) =>
@@ -114,7 +115,7 @@ layer(TestLayer, { excludeTestServices: true })("the learning journey in its own
             sql<{
               n: number
             }>`SELECT count(*)::int AS n FROM dispatch.subscriptions WHERE consumer = 'learning.progress'`,
-            (rows) => rows[0]?.n === 6
+            (rows) => rows[0]?.n === consumes.length
           )
         )
         yield* installBuiltInTracks(ORG)
