@@ -1,10 +1,15 @@
 /**
  * CRM HTTP benchmark: `crm.deal.create` and `crm.deal.get` on the real CRM process (contracts,
- * auth, transaction, outbox, audit) against a baseline of plain `node:http` + `pg` doing the
- * same SQL (`BaselineServer.ts`), on one PostgreSQL, in the same run, with autocannon.
+ * auth, transaction, outbox, audit) against, in the same run, on one PostgreSQL, with autocannon:
+ *
+ * - the peer a user would pick instead: Fastify with the same JWT verification (jose), the same
+ *   input validation (the contract's JSON Schema) and the same SQL (`FastifyServer.ts`);
+ * - the floor: plain `node:http` + `pg` doing the same SQL without auth or validation
+ *   (`BaselineServer.ts`).
  *
  *   pnpm --filter @tessera/crm bench                     (10 s per measurement)
  *   BENCH_DURATION=5 BENCH_CONNECTIONS=16 pnpm --filter @tessera/crm bench
+ *   BENCH_CPU_PROF=/tmp/prof pnpm --filter @tessera/crm bench   (the CRM process writes a .cpuprofile there)
  *
  * Uses DATABASE_URL's server when set (it needs CREATEDB), else an embedded one in a temp folder.
  * Prints req/s, p50/p99 latency and the ratios; this is a benchmark, not a test.
@@ -36,9 +41,12 @@ const freePort = () =>
     })
   })
 
-const start = (script: string, env: Record<string, string>, ready: string) =>
+const cpuProfile = process.env.BENCH_CPU_PROF
+
+const start = (script: string, env: Record<string, string>, ready: string, profile = false) =>
   new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
+    const flags = profile && cpuProfile !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfile}`] : []
+    const child = spawn(process.execPath, [...flags, script], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -76,10 +84,19 @@ const load = async (url: string, body: string, headers: Record<string, string>, 
   }
 }
 
+/** `BENCH_ONLY=tessera` (or `fastify`, `baseline`, comma-separated) measures only those servers. */
+const only = new Set((process.env.BENCH_ONLY ?? "tessera,fastify,baseline").split(",").map((name) => name.trim()))
+const skipped: Figures = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, errors: 0 }
+
 const measure = async (url: string, body: string, headers: Record<string, string>) => {
+  const port = new URL(url).port
+  const server = port === String(ports.tessera) ? "tessera" : port === String(ports.fastify) ? "fastify" : "baseline"
+  if (!only.has(server)) return skipped
   await load(url, body, headers, Math.min(3, duration)) // warm-up: JIT, pools, prepared statements
   return load(url, body, headers, duration)
 }
+
+const ports = { tessera: 0, fastify: 0, baseline: 0 }
 
 const withDatabase = async (
   adminUrl: string,
@@ -139,14 +156,28 @@ const main = async () => {
     const organizationId = "org_bench"
     const tesseraUrl = await withDatabase(adminUrl, `bench_tessera_${suffix}`, seedPipeline(organizationId))
     const baselineUrl = await withDatabase(adminUrl, `bench_baseline_${suffix}`, seedPipeline(organizationId))
+    const fastifyUrl = await withDatabase(adminUrl, `bench_fastify_${suffix}`, seedPipeline(organizationId))
 
     const tesseraPort = await freePort()
     const baselinePort = await freePort()
+    const fastifyPort = await freePort()
+    ports.tessera = tesseraPort
+    ports.fastify = fastifyPort
+    ports.baseline = baselinePort
     children.push(
       await start(
         Path.join(here, "..", "src", "main.ts"),
         { DATABASE_URL: tesseraUrl, PORT: String(tesseraPort) },
-        "is up at"
+        "is up at",
+        process.env.BENCH_PROFILE_PEER === undefined
+      )
+    )
+    children.push(
+      await start(
+        Path.join(here, "FastifyServer.ts"),
+        { DATABASE_URL: fastifyUrl, PORT: String(fastifyPort) },
+        "listening",
+        process.env.BENCH_PROFILE_PEER === "fastify"
       )
     )
     children.push(
@@ -180,6 +211,12 @@ const main = async () => {
       body: createBody
     })
     const baselineDeal = Schema.decodeUnknownSync(IdOnly)(await baselineCreated.json())
+    const fastifyCreated = await fetch(`http://127.0.0.1:${fastifyPort}/crm/deal/create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...tessera },
+      body: createBody
+    })
+    const fastifyDeal = Schema.decodeUnknownSync(IdOnly)(await fastifyCreated.json())
 
     process.stdout.write(
       `crm bench: ${connections} connections, ${duration} s per measurement, node ${process.version}\n`
@@ -187,12 +224,18 @@ const main = async () => {
     const results = {
       create: {
         tessera: await measure(`http://127.0.0.1:${tesseraPort}/crm/deal/create`, createBody, tessera),
+        fastify: await measure(`http://127.0.0.1:${fastifyPort}/crm/deal/create`, createBody, tessera),
         baseline: await measure(`http://127.0.0.1:${baselinePort}/crm/deal/create`, createBody, baseline)
       },
       get: {
         tessera: await measure(
           `http://127.0.0.1:${tesseraPort}/crm/deal/get`,
           JSON.stringify({ dealId: deal.id }),
+          tessera
+        ),
+        fastify: await measure(
+          `http://127.0.0.1:${fastifyPort}/crm/deal/get`,
+          JSON.stringify({ dealId: fastifyDeal.id }),
           tessera
         ),
         baseline: await measure(
@@ -204,14 +247,17 @@ const main = async () => {
     }
     const row = (label: string, f: Figures) =>
       `${label.padEnd(28)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors}`
+    const ratio = (a: Figures, b: Figures) => (a.rps / b.rps).toFixed(2)
     const lines = [
       row("crm.deal.create  tessera", results.create.tessera),
+      row("crm.deal.create  fastify", results.create.fastify),
       row("crm.deal.create  baseline", results.create.baseline),
       row("crm.deal.get     tessera", results.get.tessera),
+      row("crm.deal.get     fastify", results.get.fastify),
       row("crm.deal.get     baseline", results.get.baseline),
       "",
-      `create: tessera/baseline = ${(results.create.tessera.rps / results.create.baseline.rps).toFixed(2)}x req/s (goal >= 0.5x), p99 ${results.create.tessera.p99} vs ${results.create.baseline.p99} ms`,
-      `get:    tessera/baseline = ${(results.get.tessera.rps / results.get.baseline.rps).toFixed(2)}x req/s (goal >= 0.4x), p99 ${results.get.tessera.p99} vs ${results.get.baseline.p99} ms`
+      `create: tessera/fastify = ${ratio(results.create.tessera, results.create.fastify)}x (goal >= 1.0x), tessera/baseline = ${ratio(results.create.tessera, results.create.baseline)}x, fastify/baseline = ${ratio(results.create.fastify, results.create.baseline)}x; p99 ${results.create.tessera.p99} / ${results.create.fastify.p99} / ${results.create.baseline.p99} ms`,
+      `get:    tessera/fastify = ${ratio(results.get.tessera, results.get.fastify)}x (goal >= 0.9x), tessera/baseline = ${ratio(results.get.tessera, results.get.baseline)}x (goal >= 0.7x), fastify/baseline = ${ratio(results.get.fastify, results.get.baseline)}x; p99 ${results.get.tessera.p99} / ${results.get.fastify.p99} / ${results.get.baseline.p99} ms`
     ]
     process.stdout.write(`${lines.join("\n")}\n`)
   } finally {
