@@ -1,39 +1,37 @@
 /**
- * Small SQL helpers shared by the service-business repositories. Every query selects rows already
- * in the API's shape as one JSON value per row (`SELECT to_json(r) AS j FROM (…) r`): `bigint`
- * money columns become exact JSON integers (each bounded to the safe range by a CHECK), and the
- * contract schemas decode them. A row that does not decode, or a database failure, is a defect
- * (a 500 that leaks nothing), not a caller's error.
+ * The service business's use of `@tessera/database/Rows`, Tessera's one repository idiom, with one
+ * twist: every query selects rows already in the API's shape as one JSON value per row
+ * (`SELECT to_json(r) AS j FROM (…) r`), and `Rows` decodes that value with the contract's schema.
+ * Money columns are `bigint` (each bounded to the safe range by a CHECK); the driver reads a bare
+ * `bigint` column as a JavaScript `bigint`, which the contracts' integer schemas refuse, while in
+ * JSON it is an exact integer. A row that does not decode, or a database failure, is a defect (a
+ * 500 that leaks nothing), not a caller's error.
  */
-import { Effect, Option, Schema } from "effect"
+import * as Rows from "@tessera/database/Rows"
+import { Effect, type Schema } from "effect"
 
-type Rows = Effect.Effect<ReadonlyArray<unknown>, unknown>
-
-const values = (rows: Rows) =>
+/** The `j` column of each row. */
+const values = (rows: Rows.Rows) =>
   Effect.map(rows, (found) =>
     found.map((row) => (typeof row === "object" && row !== null && "j" in row ? row.j : undefined))
   )
 
 /** Every row `rows` returns (as `j`), decoded by `Result`. */
 export const all =
-  <S extends Schema.Top>(Result: S) =>
-  (rows: Rows) =>
-    values(rows).pipe(Effect.flatMap(Schema.decodeUnknownEffect(Schema.Array(Result))), Effect.orDie)
+  <S extends Schema.Constraint>(Result: S) =>
+  (rows: Rows.Rows) =>
+    Rows.all(Result, values(rows))
 
 /** The row `rows` returns (as `j`), if any, decoded by `Result`. */
 export const maybeOne =
-  <S extends Schema.Top>(Result: S) =>
-  (rows: Rows) =>
-    Effect.map(all(Result)(rows), (decoded) => Option.fromUndefinedOr(decoded[0]))
+  <S extends Schema.Constraint>(Result: S) =>
+  (rows: Rows.Rows) =>
+    Rows.maybeOne(Result, values(rows))
 
-/** The one row `rows` returns (as `j`), decoded by `Result`. */
+/** The one row `rows` returns (as `j`), decoded by `Result`; no row is a defect. */
 export const one =
-  <S extends Schema.Top>(Result: S) =>
-  (rows: Rows) =>
-    Effect.flatMap(
-      maybeOne(Result)(rows),
-      Option.match({ onNone: () => Effect.die("expected a row"), onSome: Effect.succeed })
-    )
+  <S extends Schema.Constraint>(Result: S) =>
+  (rows: Rows.Rows) =>
+    Rows.one(Result, values(rows))
 
-/** A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` taken literally. */
-export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+export const containsPattern = Rows.containsPattern
