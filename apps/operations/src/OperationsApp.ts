@@ -1,8 +1,8 @@
 /**
  * The operations app: the dispatcher's admin contracts (`dispatch.*`, from
  * `@tessera/contracts/dispatch`) and Studio's live tail, over `DispatchAdmin` (lag, replay,
- * discard) and the `EventLog` (events, deliveries, dead letters, activity). Admin only. It owns no
- * schema: it reads the dispatcher's and the kit's audit log, so it has no migrations.
+ * discard, events, deliveries, dead letters, activity) and the kit's audit log (a flow's requests).
+ * Admin only. It owns no schema and touches no dispatcher table itself, so it has no migrations.
  *
  * Mounted in `apps/stack`; `main.ts` serves it alone (port 3009) next to other processes.
  */
@@ -40,7 +40,7 @@ export const catalog = [
 ] as const
 
 /** `DispatchAdmin` and the `EventLog`. Needs a `SqlClient`. */
-export const services = Layer.mergeAll(DispatchAdmin.layer, EventLog.layer)
+export const services = EventLog.layer.pipe(Layer.provideMerge(DispatchAdmin.layer))
 
 export const routes = Layer.mergeAll(
   ContractServer.layer({

@@ -1,6 +1,8 @@
 /**
- * Operating the dispatcher: consumer lag, blocked subjects, dead letters, replay and discard, and
- * the health summary `/health` includes. The CLI (`Cli.ts`) is a thin shell over this service.
+ * Operating the dispatcher: consumer lag, blocked subjects, dead letters, replay and discard, the
+ * health summary `/health` includes, and reads of the stored events with each consumer's handling
+ * of them and per-minute activity (what Studio shows, through the stack's `dispatch.*` admin
+ * contracts). The CLI (`Cli.ts`) is a thin shell over this service.
  */
 import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
@@ -77,7 +79,76 @@ export interface ListOptions {
   readonly limit?: number | undefined
   /** Include discarded dead letters (default: only those still dead). */
   readonly includeDiscarded?: boolean | undefined
+  /** Only dead letters of this organization's events. */
+  readonly organizationId?: string | undefined
+  /** Only dead letters of events of this type. */
+  readonly eventType?: string | undefined
+  /** Only these event positions. */
+  readonly positions?: ReadonlyArray<bigint> | undefined
 }
+
+/** A stored event: its envelope, with the payload as stored (JSON). */
+export const EventRecord = Schema.Struct({
+  position: Schema.BigInt,
+  eventId: Schema.String,
+  eventType: Schema.String,
+  eventVersion: Schema.Number,
+  producer: Schema.String,
+  organizationId: Schema.String,
+  subject: Schema.Struct({ type: Schema.String, id: Schema.String }),
+  actor: Schema.Struct({ type: Schema.String, id: Schema.String }),
+  correlationId: Schema.String,
+  causationId: Schema.NullOr(Schema.String),
+  traceparent: Schema.NullOr(Schema.String),
+  occurredAt: Schema.Date,
+  recordedAt: Schema.Date,
+  payload: Schema.Unknown
+})
+export type EventRecord = typeof EventRecord.Type
+
+export interface EventFilter {
+  /** Only this organization's events. */
+  readonly organizationId?: string | undefined
+  readonly eventId?: string | undefined
+  readonly type?: string | undefined
+  readonly producer?: string | undefined
+  /** The subject's id, or `type:id`. */
+  readonly subject?: string | undefined
+  readonly correlationId?: string | undefined
+  /** The first `limit` events after this position (oldest first); otherwise the latest `limit`. */
+  readonly after?: bigint | undefined
+  /** Default 100. */
+  readonly limit?: number | undefined
+}
+
+/**
+ * How one subscribed consumer stands with one event: `handled` (its inbox row), `pending`,
+ * `in-flight` (leased), `retrying` (failed, backing off), `dead`, `discarded`, or `unknown` (no row
+ * left: subscribed after the event, or retention removed it).
+ */
+export const DeliveryRecord = Schema.Struct({
+  position: Schema.BigInt,
+  consumer: Schema.String,
+  state: Schema.Literals(["handled", "pending", "in-flight", "retrying", "dead", "discarded", "unknown"]),
+  failures: Schema.Number,
+  handledAt: Schema.NullOr(Schema.Date),
+  /** From the event's recording to the handler's commit. */
+  latencyMillis: Schema.NullOr(Schema.Number),
+  lastError: Schema.NullOr(Schema.String)
+})
+export type DeliveryRecord = typeof DeliveryRecord.Type
+
+/** A consumer's minute: events handled, events dead-lettered. */
+export const Activity = Schema.Struct({
+  consumer: Schema.String,
+  minute: Schema.Date,
+  handled: Schema.Number,
+  deadLettered: Schema.Number
+})
+export type Activity = typeof Activity.Type
+
+export const Subscriptions = Schema.Struct({ consumer: Schema.String, eventTypes: Schema.Array(Schema.String) })
+export type Subscriptions = typeof Subscriptions.Type
 
 export interface ReplayOptions {
   readonly consumer: string
@@ -95,6 +166,10 @@ export interface DiscardOptions {
 const decodeLag = Schema.decodeUnknownEffect(Schema.Array(Lag))
 const decodeDeadLetters = Schema.decodeUnknownEffect(Schema.Array(DeadLetter))
 const decodeBlocked = Schema.decodeUnknownEffect(Schema.Array(BlockedSubject))
+const decodeEvents = Schema.decodeUnknownEffect(Schema.Array(EventRecord))
+const decodeDeliveries = Schema.decodeUnknownEffect(Schema.Array(DeliveryRecord))
+const decodeActivity = Schema.decodeUnknownEffect(Schema.Array(Activity))
+const decodeSubscriptions = Schema.decodeUnknownEffect(Schema.Array(Subscriptions))
 
 const positionsArray = (positions: ReadonlyArray<bigint>) => `{${positions.join(",")}}`
 
@@ -134,6 +209,19 @@ export class DispatchAdmin extends Context.Service<
     readonly discard: (options: DiscardOptions) => Effect.Effect<number, SqlError.SqlError>
     /** `ok` or `degraded` past the thresholds (default: from configuration), with every consumer's lag. */
     readonly health: (thresholds?: HealthThresholds) => Effect.Effect<HealthSummary, SqlError.SqlError>
+    /** Stored events by organization, id, type, producer, subject or correlation id (for Studio and support). */
+    readonly events: (filter: EventFilter) => Effect.Effect<ReadonlyArray<EventRecord>, SqlError.SqlError>
+    /** Each subscribed consumer's handling of each of these events, in position then consumer order. */
+    readonly deliveries: (
+      positions: ReadonlyArray<bigint>
+    ) => Effect.Effect<ReadonlyArray<DeliveryRecord>, SqlError.SqlError>
+    /** Per consumer and minute over the last `minutes`: events handled and dead-lettered. */
+    readonly activity: (options: {
+      readonly minutes: number
+      readonly consumer?: string | undefined
+    }) => Effect.Effect<ReadonlyArray<Activity>, SqlError.SqlError>
+    /** Every consumer with the event types it subscribes to. */
+    readonly subscriptions: () => Effect.Effect<ReadonlyArray<Subscriptions>, SqlError.SqlError>
   }
 >()("@tessera/dispatcher/DispatchAdmin") {
   static readonly layer = Layer.effect(
@@ -168,6 +256,9 @@ export class DispatchAdmin extends Context.Service<
           FROM dispatch.dead_letters x JOIN dispatch.events e ON e.position = x.position
           WHERE ${options.consumer === undefined ? sql`TRUE` : sql`x.consumer = ${options.consumer}`}
             AND ${options.includeDiscarded === true ? sql`TRUE` : sql`x.status = 'dead'`}
+            AND ${options.organizationId === undefined ? sql`TRUE` : sql`e.organization_id = ${options.organizationId}`}
+            AND ${options.eventType === undefined ? sql`TRUE` : sql`e.event_type = ${options.eventType}`}
+            AND ${options.positions === undefined ? sql`TRUE` : sql`x.position = ANY(${positionsArray(options.positions)}::bigint[])`}
           ORDER BY x.dead_at, x.position
           LIMIT ${options.limit ?? 100}`.pipe(Effect.flatMap(decodeDeadLetters), Effect.orDie)
 
@@ -234,7 +325,106 @@ export class DispatchAdmin extends Context.Service<
       const health = (thresholds: HealthThresholds = configured) =>
         Effect.map(lag(), (consumers) => summarize(consumers, thresholds))
 
-      return DispatchAdmin.of({ lag, deadLetters, blockedSubjects, replay, discard, health })
+      const eventColumns = sql`
+        e.position, e.event_id::text AS "eventId", e.event_type AS "eventType", e.event_version AS "eventVersion",
+        e.producer, e.organization_id AS "organizationId",
+        json_build_object('type', e.subject_type, 'id', e.subject_id) AS subject,
+        json_build_object('type', e.actor_type, 'id', e.actor_id) AS actor,
+        e.correlation_id AS "correlationId", e.causation_id AS "causationId", e.traceparent,
+        e.occurred_at AS "occurredAt", e.recorded_at AS "recordedAt", e.payload`
+
+      const events = (filter: EventFilter) => {
+        const subject =
+          filter.subject === undefined
+            ? sql`TRUE`
+            : filter.subject.includes(":")
+              ? sql`e.subject_type || ':' || e.subject_id = ${filter.subject}`
+              : sql`e.subject_id = ${filter.subject}`
+        const where = sql`
+          ${filter.organizationId === undefined ? sql`TRUE` : sql`e.organization_id = ${filter.organizationId}`}
+          AND ${filter.eventId === undefined ? sql`TRUE` : sql`e.event_id::text = ${filter.eventId}`}
+          AND ${filter.type === undefined ? sql`TRUE` : sql`e.event_type = ${filter.type}`}
+          AND ${filter.producer === undefined ? sql`TRUE` : sql`e.producer = ${filter.producer}`}
+          AND ${filter.correlationId === undefined ? sql`TRUE` : sql`e.correlation_id = ${filter.correlationId}`}
+          AND ${subject}`
+        const limit = filter.limit ?? 100
+        const rows =
+          filter.after === undefined
+            ? sql`
+                SELECT * FROM (
+                  SELECT ${eventColumns} FROM dispatch.events e WHERE ${where} ORDER BY e.position DESC LIMIT ${limit}
+                ) latest ORDER BY position`
+            : sql`
+                SELECT ${eventColumns} FROM dispatch.events e
+                WHERE ${where} AND e.position > ${filter.after.toString()}::bigint
+                ORDER BY e.position LIMIT ${limit}`
+        return rows.pipe(Effect.flatMap(decodeEvents), Effect.orDie)
+      }
+
+      const deliveries = (positions: ReadonlyArray<bigint>) =>
+        positions.length === 0
+          ? Effect.succeed([])
+          : sql`
+              SELECT e.position, s.consumer,
+                CASE WHEN i.processed_at IS NOT NULL THEN 'handled'
+                  WHEN x.status = 'discarded' THEN 'discarded'
+                  WHEN x.status = 'dead' OR d.dead THEN 'dead'
+                  WHEN d.leased_until IS NOT NULL THEN 'in-flight'
+                  WHEN d.failures > 0 THEN 'retrying'
+                  WHEN d.position IS NOT NULL THEN 'pending'
+                  ELSE 'unknown' END AS state,
+                COALESCE(d.failures, x.failures, 0)::int AS failures,
+                i.processed_at AS "handledAt",
+                (EXTRACT(EPOCH FROM i.processed_at - e.recorded_at) * 1000)::float8 AS "latencyMillis",
+                COALESCE(x.error, d.last_error) AS "lastError"
+              FROM dispatch.events e
+              JOIN dispatch.subscriptions s ON s.event_type = e.event_type
+              LEFT JOIN dispatch.inbox i ON i.consumer = s.consumer AND i.event_id = e.event_id
+              LEFT JOIN dispatch.deliveries d ON d.consumer = s.consumer AND d.position = e.position
+              LEFT JOIN dispatch.dead_letters x ON x.consumer = s.consumer AND x.position = e.position
+              WHERE e.position = ANY(${positionsArray(positions)}::bigint[])
+              ORDER BY e.position, s.consumer`.pipe(Effect.flatMap(decodeDeliveries), Effect.orDie)
+
+      const activity = (options: { readonly minutes: number; readonly consumer?: string | undefined }) => {
+        const consumerIs = options.consumer === undefined ? sql`TRUE` : sql`consumer = ${options.consumer}`
+        return sql`
+          WITH handled AS (
+            SELECT consumer, date_trunc('minute', processed_at) AS minute, count(*)::int AS n
+            FROM dispatch.inbox
+            WHERE processed_at > now() - make_interval(mins => ${options.minutes}) AND ${consumerIs}
+            GROUP BY 1, 2
+          ), dead AS (
+            SELECT consumer, date_trunc('minute', dead_at) AS minute, count(*)::int AS n
+            FROM dispatch.dead_letters
+            WHERE dead_at > now() - make_interval(mins => ${options.minutes}) AND ${consumerIs}
+            GROUP BY 1, 2
+          )
+          SELECT COALESCE(h.consumer, d.consumer) AS consumer, COALESCE(h.minute, d.minute) AS minute,
+            COALESCE(h.n, 0) AS handled, COALESCE(d.n, 0) AS "deadLettered"
+          FROM handled h FULL JOIN dead d ON d.consumer = h.consumer AND d.minute = h.minute
+          ORDER BY 2, 1`.pipe(Effect.flatMap(decodeActivity), Effect.orDie)
+      }
+
+      const subscriptions = () =>
+        sql`
+          SELECT consumer, array_agg(event_type ORDER BY event_type) AS "eventTypes"
+          FROM dispatch.subscriptions GROUP BY consumer ORDER BY consumer`.pipe(
+          Effect.flatMap(decodeSubscriptions),
+          Effect.orDie
+        )
+
+      return DispatchAdmin.of({
+        lag,
+        deadLetters,
+        blockedSubjects,
+        replay,
+        discard,
+        health,
+        events,
+        deliveries,
+        activity,
+        subscriptions
+      })
     })
   )
 }
