@@ -28,6 +28,8 @@ export interface RemoteState {
   throttle: number
   /** Answer 500 to this many of the next requests. */
   failures: number
+  /** Wait this long before answering each write. */
+  writeDelayMs: number
 }
 
 export class FakeRemote extends Context.Service<FakeRemote, RemoteState>()("test/FakeRemote") {}
@@ -52,7 +54,8 @@ export const start = Effect.acquireRelease(
       writes: new Map(),
       token: undefined,
       throttle: 0,
-      failures: 0
+      failures: 0,
+      writeDelayMs: 0
     }
     const send = (
       response: Http.ServerResponse,
@@ -79,6 +82,9 @@ export const start = Effect.acquireRelease(
           authorization: request.headers.authorization
         })
         const body = await readBody(request)
+        if (request.method !== "GET" && state.writeDelayMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, state.writeDelayMs))
+        }
         if (state.throttle > 0) {
           state.throttle--
           return send(response, 429, { error: "slow down" }, { "retry-after": "0" })
