@@ -233,7 +233,7 @@ layer(ServiceTestLayer, { excludeTestServices: true })("service business over HT
           clientId: client.id,
           currency: "EUR",
           validUntil: FUTURE,
-          lines: [{ description: "x", quantity: 1, unitPriceMinor: 9_007_199_254_740_993, taxRateBps: 0 }]
+          lines: [{ description: "x", quantity: 1, unitPriceMinor: Number.MAX_SAFE_INTEGER + 2, taxRateBps: 0 }]
         },
         user
       )
