@@ -19,10 +19,11 @@
  *   DispatchMigrations).
  * - No deadlocks for correct handlers (a handler whose own transaction does not deadlock): a lane
  *   handles its claim in batched transactions of `transactionSize` events, but a batch never waits
- *   on a lock longer than `batchLockTimeout` (20 ms) and never lives longer than half of
- *   PostgreSQL's `deadlock_timeout`, so the deadlock detector (which runs only after a wait of
- *   `deadlock_timeout`) never meets a batch in a cycle: a batch that would wait rolls back first,
- *   and its events are handled one per transaction (which wait normally). Batching only saves
+ *   on a lock longer than `batchLockTimeout` (20 ms), and it stops starting handlers (and bounds
+ *   each statement) at half of PostgreSQL's `deadlock_timeout`, so the deadlock detector (which
+ *   runs only after a wait of `deadlock_timeout`) does not meet a batch in a cycle: a batch that
+ *   would wait rolls back first, and its events are handled one per transaction (which wait
+ *   normally). Batching only saves
  *   round trips; it never changes what locks a handler takes, nor their order within an event.
  * - Hung handlers: every handler transaction has a timeout shorter than the lease, and a lane
  *   starts an event only while its lease still covers a whole handler timeout (it gives the rest
@@ -96,8 +97,8 @@ export interface Options {
   readonly concurrency?: number | undefined
   /**
    * Events per batched handler transaction (default `TESSERA_DISPATCH_TRANSACTION_SIZE` or 16;
-   * 1 = one transaction per event). A batch never waits on a lock and never outlives half of
-   * PostgreSQL's `deadlock_timeout` (see `run`): if it would, it rolls back and its events are
+   * 1 = one transaction per event). A batch never waits on a lock and starts no handler after half
+   * of PostgreSQL's `deadlock_timeout` (see `run`): if it would, it rolls back and its events are
    * handled one per transaction, so batching cannot make a correct handler deadlock.
    */
   readonly transactionSize?: number | undefined
@@ -458,8 +459,9 @@ export const run = <R>(
     const sql: SqlClient.SqlClient = pg
 
     // Batches are bounded by PostgreSQL's deadlock_timeout: a batch waits at most
-    // `batchLockTimeout` for a lock and lives at most half of deadlock_timeout, so nobody waits on
-    // a batch's locks long enough for the deadlock detector to run, and a batch itself never does.
+    // `batchLockTimeout` for a lock, and starts no handler (and runs no statement longer) than half
+    // of deadlock_timeout, so its own waits never last long enough for the deadlock detector, and
+    // waits on its locks rarely do (a handler's non-SQL work can still stretch a batch).
     const [deadlockSetting] = yield* sql<{ readonly ms: number }>`
       SELECT (EXTRACT(EPOCH FROM current_setting('deadlock_timeout')::interval) * 1000)::float8 AS ms`
     const deadlockMillis = deadlockSetting?.ms ?? 1000
@@ -634,15 +636,18 @@ export const run = <R>(
 
     /**
      * Several events (all of different subjects: a claim takes one head per subject) in one
-     * transaction: fence + ack + inbox for all, then their handlers in order. It runs with a
-     * `lock_timeout` of `batchLockMillis` (set in the same statement) and within `batchMillis`;
-     * any failure, lock wait or overrun rolls it back, and the caller replays the events one per
-     * transaction.
+     * transaction: fence + ack + inbox for all, then their handlers in order. Its first statement
+     * sets `lock_timeout` to `batchLockMillis` and `statement_timeout` to `batchMillis` for the
+     * transaction, and no handler starts once `batchMillis` have passed: any failure, lock wait or
+     * overrun rolls it back cleanly (never by interrupting a statement in flight, which could leave
+     * the transaction and its row locks open for a while), and the caller replays the events one
+     * per transaction. The handler timeout still bounds the whole batch as a last resort.
      */
     const handleBatch = (batch: ReadonlyArray<Prepared<R>>) =>
       sql
         .withTransaction(
           Effect.gen(function* () {
+            const started = yield* Clock.currentTimeMillis
             const [held] = yield* sql`
               WITH acked AS (
                 DELETE FROM dispatch.deliveries d
@@ -660,7 +665,8 @@ export const run = <R>(
                 RETURNING event_id
               )
               SELECT (SELECT count(*) FROM acked)::int AS held, (SELECT count(*) FROM fresh)::int AS fresh,
-                set_config('lock_timeout', ${`${Math.max(1, Math.round(batchLockMillis))}ms`}, true) IS NOT NULL AS limited`.pipe(
+                set_config('lock_timeout', ${`${Math.max(1, Math.round(batchLockMillis))}ms`}, true) IS NOT NULL
+                  AND set_config('statement_timeout', ${`${Math.max(1, Math.round(batchMillis))}ms`}, true) IS NOT NULL AS limited`.pipe(
               Effect.flatMap(decodeHeld),
               Effect.mapError((cause) => new Unavailable({ cause }))
             )
@@ -669,6 +675,9 @@ export const run = <R>(
               return yield* new BatchGaveWay({ reason: "not every row was fresh and held" })
             }
             for (const prepared of batch) {
+              if ((yield* Clock.currentTimeMillis) - started > batchMillis) {
+                return yield* new BatchGaveWay({ reason: "the batch outlived its time bound" })
+              }
               yield* runHandler(prepared.row, prepared.run).pipe(
                 Effect.mapError((error) =>
                   error._tag === "Unavailable" ? error : new BatchGaveWay({ reason: error.message })
@@ -679,8 +688,8 @@ export const run = <R>(
         )
         .pipe(
           Effect.timeoutOrElse({
-            duration: Duration.millis(batchMillis),
-            orElse: () => Effect.fail(new BatchGaveWay({ reason: "the batch outlived its time bound" }))
+            duration: handlerTimeout,
+            orElse: () => Effect.fail(new BatchGaveWay({ reason: "the batch outlived the handler timeout" }))
           }),
           Effect.tap(() =>
             hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted(batch.map((p) => p.row.position))
@@ -723,7 +732,8 @@ export const run = <R>(
         let next = 0
         while (batching && ready.length - next > 1) {
           const now = yield* Clock.currentTimeMillis
-          if ((yield* Ref.get(stopping)) || deadline - now < batchMillis + handlerTimeoutMillis + margin) break
+          // A batch is bounded by the handler timeout (the singles after it check for themselves).
+          if ((yield* Ref.get(stopping)) || deadline - now < handlerTimeoutMillis + margin) break
           const batch = ready.slice(next, next + transactionSize)
           const exit = yield* Effect.exit(handleBatch(batch))
           if (Exit.isSuccess(exit)) {
