@@ -64,7 +64,7 @@ const ContractView = (props: { contract: ContractEntry }) => {
       <div class="title-row">
         <h2>{c.key}</h2>
         <Badge kind={c.kind}>{c.kind}</Badge>
-        <Badge kind="version">{`v${c.version}`}</Badge>
+        <Badge kind="semver">{`v${c.version}`}</Badge>
         <Badge kind={c.meta.stability}>{c.meta.stability}</Badge>
       </div>
       <p class="lead">{c.meta.description}</p>

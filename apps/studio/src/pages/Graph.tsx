@@ -29,7 +29,8 @@ export const GraphPage = (props: { catalog: Catalog }) => {
       <h2>Registry graph</h2>
       <p class="lead">
         Who produces each event type and which domains consume it. {events.length} event types,{" "}
-        {events.reduce((n, [, e]) => n + e.consumers.length, 0)} subscriptions. Click an event for its schema.
+        {events.reduce((n, [, e]) => n + e.consumers.length, 0)} subscriptions. Click an event for its schema; a dashed
+        event has no consumer yet.
       </p>
       <svg class="graph" viewBox={`0 0 900 ${height}`} role="img" aria-label="Event registry graph">
         <text x={COLUMN.producer} y={24} class="col">
