@@ -4,30 +4,20 @@
  */
 import { assert, layer } from "@effect/vitest"
 import type { Principal } from "@tessera/contract-kit/Contract"
-import * as ContractApi from "@tessera/contract-kit/ContractApi"
-import * as ContractClient from "@tessera/contract-kit/ContractClient"
-import { catalog } from "@tessera/contracts/learning-journey/Catalog"
 import { TrackId } from "@tessera/contracts/learning-journey/Shared"
-import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
-import * as LearningApp from "../src/LearningApp.ts"
 import { TrackRepository } from "../src/repositories/TrackRepository.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
+import { auth, clientAs, LearningTestLayer } from "./support/LearningTestLayer.ts"
 
-const auth = AppTest.auth
-const LearningApi = ContractApi.make("learning", catalog)
-
-const TestLayer = AppTest.layer([LearningApp.LearningApp])
+const TestLayer = LearningTestLayer
 
 const ada: Principal = { userId: "ada", organizationId: "org_a", roles: [] }
 const adminA: Principal = { userId: "root_a", organizationId: "org_a", roles: ["admin"] }
 const bea: Principal = { userId: "bea", organizationId: "org_b", roles: ["admin"] }
-
-const clientAs = (principal: Principal) =>
-  Effect.flatMap(auth.mint(principal), (token) => ContractClient.make(LearningApi, { token }))
 
 const install = (organizationId: string) =>
   installBuiltInTracks(organizationId).pipe(Effect.provide(TrackRepository.layer))
