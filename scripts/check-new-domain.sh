@@ -31,6 +31,7 @@ refused() {
 }
 refused crm
 refused learning
+refused order
 refused Not-A-Name
 refused
 

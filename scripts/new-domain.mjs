@@ -52,6 +52,20 @@ const RESERVED = new Set([
   "information"
 ])
 
+/** PostgreSQL's reserved key words: not usable unquoted as the schema in \`<name>.items\`. */
+const SQL_RESERVED = new Set(
+  (
+    "all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate " +
+    "collation column concurrently constraint create cross current_catalog current_date current_role " +
+    "current_schema current_time current_timestamp current_user default deferrable desc distinct do else end " +
+    "except false fetch for foreign freeze from full grant group having ilike in initially inner intersect into " +
+    "is isnull join lateral leading left like limit localtime localtimestamp natural not notnull null offset on " +
+    "only or order outer overlaps placing primary references returning right select session_user similar some " +
+    "symmetric system_user table tablesample then to trailing true union unique user using variadic verbose " +
+    "when where window with"
+  ).split(" ")
+)
+
 const fail = (message) => {
   process.stderr.write(`new:domain: ${message}\n`)
   process.exit(2)
@@ -95,6 +109,7 @@ const domainsInUse = () => {
 
 const taken = [
   RESERVED.has(name) ? `${name} is reserved` : undefined,
+  SQL_RESERVED.has(name) ? `${name} is a PostgreSQL reserved word (it names the domain's schema)` : undefined,
   Fs.existsSync(at("apps", name)) ? `apps/${name} exists` : undefined,
   Fs.existsSync(at("packages", name)) ? `packages/${name} exists` : undefined,
   Fs.existsSync(at("tooling", name)) ? `tooling/${name} exists` : undefined,
@@ -102,7 +117,7 @@ const taken = [
   Fs.existsSync(at("packages/contracts/src", `${name}.ts`)) ? `packages/contracts/src/${name}.ts exists` : undefined,
   domainsInUse().has(name) ? `the domain "${name}" is in use (an app or the event registry names it)` : undefined
 ].filter((reason) => reason !== undefined)
-if (taken.length > 0) fail(`the name ${JSON.stringify(name)} is taken: ${taken.join("; ")}. Choose another name.`)
+if (taken.length > 0) fail(`the name ${JSON.stringify(name)} is taken or reserved: ${taken.join("; ")}. Choose another name.`)
 
 const Domain = name[0].toUpperCase() + name.slice(1)
 const today = new Date().toISOString().slice(0, 10)
