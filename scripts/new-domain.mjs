@@ -117,7 +117,8 @@ const taken = [
   Fs.existsSync(at("packages/contracts/src", `${name}.ts`)) ? `packages/contracts/src/${name}.ts exists` : undefined,
   domainsInUse().has(name) ? `the domain "${name}" is in use (an app or the event registry names it)` : undefined
 ].filter((reason) => reason !== undefined)
-if (taken.length > 0) fail(`the name ${JSON.stringify(name)} is taken or reserved: ${taken.join("; ")}. Choose another name.`)
+if (taken.length > 0)
+  fail(`the name ${JSON.stringify(name)} is taken or reserved: ${taken.join("; ")}. Choose another name.`)
 
 const Domain = name[0].toUpperCase() + name.slice(1)
 const today = new Date().toISOString().slice(0, 10)
@@ -149,6 +150,15 @@ const edit = (relative, change) => {
   if (after === before) fail(`could not edit ${relative}: its expected shape was not found (nothing was written)`)
   edits.set(relative, after)
 }
+/** Inserts `lines` after the module's last import (Biome sorts them afterwards). */
+const afterLastImport = (source, lines) => {
+  const imports = [...source.matchAll(/^import [^;]*?from "[^"]+"\n/gms)]
+  const last = imports.at(-1)
+  if (last === undefined) return source
+  const end = last.index + last[0].length
+  return `${source.slice(0, end)}${lines}${source.slice(end)}`
+}
+
 /** Inserts `text` before the `]` closing the array literal that follows `anchor`. */
 const beforeArrayEnd = (source, anchor, text) => {
   const start = source.indexOf(anchor)
@@ -194,10 +204,7 @@ edit("packages/contracts/src/registry.ts", (text) => {
     (_, head, consumers) => `${head}${consumers.trim() === "" ? "" : `${consumers.trim()}, `}"${name}"]`
   )
   if (next === text) return text
-  next = next.replace(
-    /(\nimport [^\n]*from "@tessera\/envelope\/Registry"\n)/,
-    `$1import { ItemCreated as ${Domain}ItemCreated } from "./${name}/Events.ts"\n`
-  )
+  next = afterLastImport(next, `import { ItemCreated as ${Domain}ItemCreated } from "./${name}/Events.ts"\n`)
   const start = next.indexOf("export const registry = make({")
   const end = next.lastIndexOf("\n})")
   if (start < 0 || end < start) return text
@@ -218,18 +225,15 @@ edit("packages/contracts/src/registry.ts", (text) => {
 })
 
 edit("packages/contracts/scripts/Generated.ts", (text) => {
-  const withImport = text.replace(
-    /(\nimport \{ registry \} from "\.\.\/src\/registry\.ts"\n)/,
-    `\nimport { catalog as ${name}Catalog } from "../src/${name}/Catalog.ts"$1`
-  )
+  const withImport = afterLastImport(text, `import { catalog as ${name}Catalog } from "../src/${name}/Catalog.ts"\n`)
   if (withImport === text) return text
   return beforeArrayEnd(withImport, "export const catalogs", `["docs/${name}", ${name}Catalog]`)
 })
 
 edit("apps/stack/src/Stack.ts", (text) => {
-  const withImport = text.replace(
-    /(\nimport \{ CrmApp \} from "@tessera\/crm\/CrmApp"\n)/,
-    `$1import { ${Domain}App } from "@tessera/${name}/${Domain}App"\nimport { catalog as ${name}Contracts } from "@tessera/contracts/${name}/Catalog"\n`
+  const withImport = afterLastImport(
+    text,
+    `import { ${Domain}App } from "@tessera/${name}/${Domain}App"\nimport { catalog as ${name}Contracts } from "@tessera/contracts/${name}/Catalog"\n`
   )
   if (withImport === text) return text
   const withApp = beforeArrayEnd(withImport, "export const apps: ReadonlyArray<App.App> = [", `${Domain}App`)
