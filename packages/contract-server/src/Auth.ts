@@ -67,15 +67,42 @@ export interface AuthShape {
 /** Imported once: jose verifies with a `KeyObject` without re-importing the raw secret per call. */
 const secretKey = (secret: Redacted.Redacted<string>) => createSecretKey(Buffer.from(Redacted.value(secret), "utf8"))
 
+/** How many verified tokens `verify` remembers (oldest forgotten first). */
+export const VERIFIED_CACHE_SIZE = 10_000
+
+interface Verified {
+  readonly principal: Principal
+  /** The token's `exp`, in milliseconds. */
+  readonly expiresAt: number
+}
+
 /** An `Auth` over an explicit secret (tests, tools). */
 export const make = (secret: Redacted.Redacted<string>, environment: Environment = "development"): AuthShape => {
   const key = secretKey(secret)
+  // A token that verified once verifies again with the same key until it expires: clients send
+  // the same token on every call, and the HMAC check and claim decoding are a large part of a
+  // small call's cost. Only verified tokens are remembered, keyed by the whole token (signature
+  // included), and each use still checks the expiry against the clock.
+  const verified = new Map<string, Verified>()
+  const remember = (token: string, entry: Verified) => {
+    if (verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = verified.keys().next()
+      if (oldest.done !== true) verified.delete(oldest.value)
+    }
+    verified.set(token, entry)
+  }
   return {
     environment,
     usesDevSecret: Redacted.value(secret) === Redacted.value(DEV_SECRET),
     verify: (token) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        const known = verified.get(token)
+        if (known !== undefined) {
+          if (now < known.expiresAt) return known.principal
+          verified.delete(token)
+          return yield* new TokenInvalid({ reason: "ERR_JWT_EXPIRED" })
+        }
         const result = yield* Effect.tryPromise({
           try: () =>
             jwtVerify(token, key, {
@@ -92,12 +119,14 @@ export const make = (secret: Redacted.Redacted<string>, environment: Environment
         const claims = yield* Schema.decodeUnknownEffect(Claims)(result.payload).pipe(
           Effect.mapError(() => new TokenInvalid({ reason: "ERR_JWT_CLAIMS_INVALID" }))
         )
-        return {
+        const principal: Principal = {
           userId: claims.sub,
           organizationId: claims.org,
           roles: claims.roles ?? [],
           ...(claims.kind === "service" ? { kind: "service" as const } : {})
         }
+        if (typeof result.payload.exp === "number") remember(token, { principal, expiresAt: result.payload.exp * 1000 })
+        return principal
       }),
     mint: (principal, options = {}) =>
       Effect.gen(function* () {

@@ -113,6 +113,10 @@ const prepare = <R>(
   )
   const encodeOutput = Schema.encodeUnknownEffect(jsonCodec(contract.output))
   const problems = Problem.forContract(contract)
+  // Span names and options built once; no stack trace per call (it costs more than the span).
+  const contractSpan = `contract ${contract.key}`
+  const handlerSpan = `handler ${contract.key}`
+  const spanOptions = { attributes: { "contract.key": contract.key }, captureStackTrace: false }
   const events = EmitCapture.forContract(contract)
   // Commands (and audited queries) run in one transaction with their events and audit row. A
   // plain query has nothing to commit: its statements run on the pool directly, one round trip
@@ -159,7 +163,7 @@ const prepare = <R>(
             ? Effect.fail(new DeclaredFailure({ error }))
             : Effect.die(new UndeclaredError({ contract: contract.key, error }))
         ),
-        Effect.withSpan(`handler ${contract.key}`, { attributes: { "contract.key": contract.key } })
+        Effect.withSpan(handlerSpan, spanOptions)
       )
       const eventIds = yield* capture.publish(call)
       yield* AuditLog.write(sql, contract, {
@@ -240,7 +244,7 @@ const prepare = <R>(
             error === undefined ? Problem.internalError(requestId) : Problem.kit(error, requestId)
           )
         }),
-        Effect.withSpan(`contract ${contract.key}`, { attributes: { "contract.key": contract.key } }),
+        Effect.withSpan(contractSpan, spanOptions),
         Telemetry.measureCall(contract.key)
       )
     })

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Redacted } from "effect"
+import { TestClock } from "effect/testing"
 import * as Auth from "../src/Auth.ts"
 
 const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
@@ -127,6 +128,21 @@ describe("Auth", () => {
       // At the bounds, it verifies.
       const bounded = { userId: "u".repeat(64), organizationId: "o".repeat(200), roles: [] }
       assert.deepStrictEqual(yield* auth.verify(yield* auth.mint(bounded)), bounded)
+    })
+  )
+
+  it.effect("a verified token is remembered until it expires, then refused like any expired token", () =>
+    Effect.gen(function* () {
+      const auth = Auth.make(Redacted.make("a-secret-of-at-least-thirty-two-chars!"))
+      const token = yield* auth.mint({ userId: "u1", organizationId: "o1", roles: [] }, { expiresIn: "1 hour" })
+      const first = yield* auth.verify(token)
+      assert.deepStrictEqual(yield* auth.verify(token), first)
+      // A tampered token is not the remembered one: it is verified, and fails.
+      const tampered = yield* Effect.flip(auth.verify(`${token.slice(0, -2)}xx`))
+      assert.strictEqual(tampered._tag, "TokenInvalid")
+      yield* TestClock.adjust("61 minutes")
+      const expired = yield* Effect.flip(auth.verify(token))
+      assert.strictEqual(expired.reason, "ERR_JWT_EXPIRED")
     })
   )
 
