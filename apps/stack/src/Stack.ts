@@ -8,6 +8,7 @@ import type * as App from "@tessera/contract-server/App"
 import type * as AppProcess from "@tessera/contract-server/AppProcess"
 import { catalog as crmContracts } from "@tessera/contracts/crm/Catalog"
 import { catalog as dispatchContracts } from "@tessera/contracts/dispatch/Catalog"
+import { catalog as integrationContracts } from "@tessera/contracts/integration-hub/Catalog"
 import { catalog as learningContracts } from "@tessera/contracts/learning-journey/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import { catalog as serviceContracts } from "@tessera/contracts/service-business/Catalog"
@@ -16,13 +17,14 @@ import * as DispatchAdmin from "@tessera/dispatcher/DispatchAdmin"
 import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
 import * as Outbox from "@tessera/dispatcher/Outbox"
 import * as Worker from "@tessera/dispatcher/Worker"
+import { IntegrationApp } from "@tessera/integration-hub/IntegrationApp"
 import { LearningApp } from "@tessera/learning-journey/LearningApp"
 import { OperationsApp } from "@tessera/operations/OperationsApp"
 import { ServiceApp } from "@tessera/service-business/ServiceApp"
 import * as FrontDoor from "./FrontDoor.ts"
 
 /** Every mounted app, in the order `/health` and the docs list them. */
-export const apps: ReadonlyArray<App.App> = [CrmApp, ServiceApp, LearningApp, OperationsApp]
+export const apps: ReadonlyArray<App.App> = [CrmApp, ServiceApp, IntegrationApp, LearningApp, OperationsApp]
 
 /** What `/`, `/openapi.json`, `/docs` and Studio's catalog list: each mounted domain's contracts. */
 export const domains: ReadonlyArray<FrontDoor.Domain> = [
@@ -33,6 +35,13 @@ export const domains: ReadonlyArray<FrontDoor.Domain> = [
     contracts: serviceContracts,
     openapiPath: "/service/openapi.json",
     docsPath: "/service/docs"
+  },
+  {
+    domain: "integration",
+    name: "The integration hub",
+    contracts: integrationContracts,
+    openapiPath: "/integration/openapi.json",
+    docsPath: "/integration/docs"
   },
   {
     domain: "learning",
