@@ -8,7 +8,6 @@ import * as Catalog from "@tessera/contract-kit/Catalog"
 import { catalog } from "@tessera/contracts/integration-hub/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import * as Consumer from "@tessera/dispatcher/Consumer"
-import { Effect } from "effect"
 import * as IntegrationApp from "../src/IntegrationApp.ts"
 
 describe("integration hub catalog", () => {
