@@ -158,6 +158,10 @@ const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
 
 const Held = Schema.Struct({ held: Schema.Number, fresh: Schema.Number })
 
+/** A batch's acknowledgement: counts, and the deleted rows (to put back what it does not handle). */
+const BatchHeld = Schema.Struct({ held: Schema.Number, fresh: Schema.Number, rows: Schema.Unknown })
+const decodeBatchHeld = Schema.decodeUnknownEffect(Schema.Array(BatchHeld))
+
 interface Prepared<R> {
   readonly row: ClaimedRow
   readonly run: Effect.Effect<void, unknown, R>
@@ -638,10 +642,12 @@ export const run = <R>(
      * Several events (all of different subjects: a claim takes one head per subject) in one
      * transaction: fence + ack + inbox for all, then their handlers in order. Its first statement
      * sets `lock_timeout` to `batchLockMillis` and `statement_timeout` to `batchMillis` for the
-     * transaction, and no handler starts once `batchMillis` have passed: any failure, lock wait or
-     * overrun rolls it back cleanly (never by interrupting a statement in flight, which could leave
-     * the transaction and its row locks open for a while), and the caller replays the events one
-     * per transaction. The handler timeout still bounds the whole batch as a last resort.
+     * transaction: a failure or a lock wait rolls it back (cleanly, never by interrupting a
+     * statement in flight, which could leave the transaction and its row locks open for a while)
+     * and the caller replays the events one per transaction. Once `batchMillis` have passed, no
+     * further handler starts: the batch puts its unstarted rows back as they were and commits
+     * what it handled (returns how many). The handler timeout bounds the whole batch as a last
+     * resort.
      */
     const handleBatch = (batch: ReadonlyArray<Prepared<R>>) =>
       sql
@@ -653,7 +659,7 @@ export const run = <R>(
                 DELETE FROM dispatch.deliveries d
                 USING unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${bigintArray(batch.map((p) => p.row.lease_token))}::bigint[]) AS a(position, token)
                 WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token
-                RETURNING d.position
+                RETURNING d.*
               ),
               ids AS (
                 SELECT * FROM unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${`{${batch.map((p) => p.row.event_id).join(",")}}`}::uuid[]) AS i(position, event_id)
@@ -665,18 +671,36 @@ export const run = <R>(
                 RETURNING event_id
               )
               SELECT (SELECT count(*) FROM acked)::int AS held, (SELECT count(*) FROM fresh)::int AS fresh,
+                (SELECT jsonb_agg(to_jsonb(a)) FROM acked a) AS rows,
                 set_config('lock_timeout', ${`${Math.max(1, Math.round(batchLockMillis))}ms`}, true) IS NOT NULL
                   AND set_config('statement_timeout', ${`${Math.max(1, Math.round(batchMillis))}ms`}, true) IS NOT NULL AS limited`.pipe(
-              Effect.flatMap(decodeHeld),
+              Effect.flatMap(decodeBatchHeld),
               Effect.mapError((cause) => new Unavailable({ cause }))
             )
             if (held === undefined || held.held !== batch.length || held.fresh !== batch.length) {
               // A lease taken over, or an event already handled: sort it out one by one.
               return yield* new BatchGaveWay({ reason: "not every row was fresh and held" })
             }
-            for (const prepared of batch) {
-              if ((yield* Clock.currentTimeMillis) - started > batchMillis) {
-                return yield* new BatchGaveWay({ reason: "the batch outlived its time bound" })
+            for (let i = 0; i < batch.length; i++) {
+              const prepared = batch[i]
+              if (prepared === undefined) break
+              if (i > 0 && (yield* Clock.currentTimeMillis) - started > batchMillis) {
+                // Past the time bound: commit what was handled, and put the rest back as it was
+                // (unleased, its inbox rows withdrawn) for any lane to claim again.
+                const rest = batch.slice(i)
+                yield* sql`
+                  WITH restored AS (
+                    INSERT INTO dispatch.deliveries
+                    SELECT (jsonb_populate_record(NULL::dispatch.deliveries, r || '{"leased_until": null, "lease_token": null}'::jsonb)).*
+                    FROM jsonb_array_elements(${JSON.stringify(held.rows)}::jsonb) r
+                    WHERE (r->>'position')::bigint = ANY(${bigintArray(rest.map((p) => p.row.position))}::bigint[])
+                    RETURNING 1
+                  )
+                  DELETE FROM dispatch.inbox
+                  WHERE consumer = ${name} AND event_id = ANY(${`{${rest.map((p) => p.row.event_id).join(",")}}`}::uuid[])`.pipe(
+                  Effect.mapError((cause) => new Unavailable({ cause }))
+                )
+                return i
               }
               yield* runHandler(prepared.row, prepared.run).pipe(
                 Effect.mapError((error) =>
@@ -684,6 +708,7 @@ export const run = <R>(
                 )
               )
             }
+            return batch.length
           })
         )
         .pipe(
@@ -691,8 +716,10 @@ export const run = <R>(
             duration: handlerTimeout,
             orElse: () => Effect.fail(new BatchGaveWay({ reason: "the batch outlived the handler timeout" }))
           }),
-          Effect.tap(() =>
-            hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted(batch.map((p) => p.row.position))
+          Effect.tap((handled) =>
+            hooks.onCommitted === undefined
+              ? Effect.void
+              : hooks.onCommitted(batch.slice(0, handled).map((p) => p.row.position))
           )
         )
 
@@ -737,6 +764,7 @@ export const run = <R>(
           const batch = ready.slice(next, next + transactionSize)
           const exit = yield* Effect.exit(handleBatch(batch))
           if (Exit.isSuccess(exit)) {
+            // Rows a batch put back (past its time bound) are no longer this lane's.
             next += batch.length
             continue
           }
