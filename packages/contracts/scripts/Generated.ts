@@ -18,6 +18,7 @@ import { catalog as crm } from "../src/crm/Catalog.ts"
 import { catalog as dispatch } from "../src/dispatch/Catalog.ts"
 import * as Flow from "../src/Flow.ts"
 import { flows } from "../src/flows.ts"
+import { catalog as integration } from "../src/integration-hub/Catalog.ts"
 import { catalog as learning } from "../src/learning-journey/Catalog.ts"
 import { registry } from "../src/registry.ts"
 import { catalog as service } from "../src/service-business/Catalog.ts"
@@ -27,6 +28,7 @@ const root = Path.resolve(import.meta.dirname, "..")
 export const catalogs: ReadonlyArray<readonly [folder: string, contracts: ReadonlyArray<AnyContract>]> = [
   ["docs/crm", crm],
   ["docs/dispatch", dispatch],
+  ["docs/integration-hub", integration],
   ["docs/learning-journey", learning],
   ["docs/service-business", service]
 ]
