@@ -8,7 +8,7 @@ import { DealWon, DealWonV2 } from "@tessera/contracts/crm/Events"
 import type { PayloadOf } from "@tessera/envelope/EventDefinition"
 import { EventSink } from "@tessera/envelope/EventSink"
 import * as AppTest from "@tessera/test-kit/AppTest"
-import { Duration, Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { ServiceApp } from "../src/ServiceApp.ts"
 import { clientAs } from "./support/ServiceTestLayer.ts"
@@ -50,6 +50,20 @@ const quotesOf = (organizationId: string) =>
       SELECT source_deal_id, client_id, total_minor::text, currency, status FROM service.quotes
       WHERE organization_id = ${organizationId} ORDER BY source_deal_id`
   )
+
+/** A clock before deal.won v1's cutover (2026-12-14), when the CRM could still publish v1. */
+const beforeV1Cutover: Clock.Clock = (() => {
+  const millis = Date.parse("2026-11-20T09:00:00.000Z")
+  return {
+    currentTimeMillisUnsafe: () => millis,
+    currentTimeMillis: Effect.succeed(millis),
+    monotonicTimeNanosUnsafe: () => BigInt(millis) * 1_000_000n,
+    monotonicTimeNanos: Effect.succeed(BigInt(millis) * 1_000_000n),
+    currentTimeNanosUnsafe: () => BigInt(millis) * 1_000_000n,
+    currentTimeNanos: Effect.succeed(BigInt(millis) * 1_000_000n),
+    sleep: () => Effect.void
+  }
+})()
 
 /** Waits (bounded) until every delivery of `service.crmDeals` is handled. */
 const settled = Effect.gen(function* () {
@@ -158,7 +172,7 @@ layer(TestLayer, { excludeTestServices: true })("deal.won → a client and a dra
             wonSource: null,
             closedAt: "2026-11-20T09:00:00.000Z"
           })
-        )
+        ).pipe(Effect.provideService(Clock.Clock, beforeV1Cutover)) // published before the switch
         yield* settled
         const quotes = yield* quotesOf(org)
         assert.deepStrictEqual(

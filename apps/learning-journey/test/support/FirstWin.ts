@@ -78,9 +78,23 @@ export const firstWin = (options: FirstWinOptions): ReadonlyArray<JourneyEvent> 
     moved(0, move0),
     moved(1, move1),
     moved(2, move2),
+    // The CRM publishes deal.won v2 (v1 is deprecated; the outbox refuses it from 2026-12-14).
     journeyEvent(
-      CrmEvents.DealWon,
-      { dealId, pipelineId, stageId: "s3", value, ownerId: learner, wonSource: null, closedAt: wonAt },
+      CrmEvents.DealWonV2,
+      {
+        dealId,
+        name: "First deal",
+        pipelineId,
+        stageId: "s3",
+        value,
+        ownerId: learner,
+        wonSource: null,
+        closedAt: wonAt,
+        contactId,
+        contactName: "Ada Lovelace",
+        companyId: null,
+        companyName: null
+      },
       wonAt
     ),
     journeyEvent(
