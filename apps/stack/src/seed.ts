@@ -15,6 +15,7 @@ import type * as App from "@tessera/contract-server/App"
 import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { Auth } from "@tessera/contract-server/Auth"
 import * as ContractServer from "@tessera/contract-server/ContractServer"
+import * as Telemetry from "@tessera/contract-server/Telemetry"
 import * as Database from "@tessera/database/Database"
 import { Console, Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
@@ -80,4 +81,5 @@ const SeedServer = ContractServer.serve(AppProcess.routesOf(Stack.apps)).pipe(
   Layer.provideMerge(Auth.layer)
 )
 
-NodeRuntime.runMain(program.pipe(Effect.provide(SeedServer)))
+// Logs (migrations, the database) go to stderr: stdout is the report and the token line.
+NodeRuntime.runMain(program.pipe(Effect.provide(SeedServer), Effect.provide(Telemetry.cliLogging)))

@@ -5,6 +5,7 @@
  * graceful shutdown that lets an in-flight request finish (and says what it cut when the grace
  * period is over), and start-up failures that say what to do.
  */
+import { execFile } from "node:child_process"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import * as Net from "node:net"
 import { assert, layer } from "@effect/vitest"
@@ -355,6 +356,30 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
         const cutExit = yield* impatient.stack.exited
         assert.notStrictEqual(cutExit.signal, "SIGKILL")
         yield* Fiber.await(impatient.inFlight)
+      }),
+    { timeout: 180_000 }
+  )
+
+  it.effect(
+    "a command-line tool logs to stderr: pnpm seed's stdout is its report and token only",
+    () =>
+      Effect.gen(function* () {
+        const database = yield* TestDatabase.TestDatabase
+        const { stdout, stderr } = yield* Effect.callback<{ stdout: string; stderr: string }>((resume) => {
+          execFile(
+            process.execPath,
+            [script("apps/stack/src/seed.ts"), "--org", "cli-logs-org"],
+            { env: { ...process.env, DATABASE_URL: Redacted.value(database.url) } },
+            (error, stdout, stderr) =>
+              resume(
+                error === null ? Effect.succeed({ stdout, stderr }) : Effect.die(`seed failed:\n${stdout}${stderr}`)
+              )
+          )
+        })
+        assert.include(stdout, "export TOKEN=")
+        assert.notInclude(stdout, "Migrated schema")
+        assert.notMatch(stdout, / (INFO|WARN|ERROR) /)
+        assert.include(stderr, "Migrated schema")
       }),
     { timeout: 180_000 }
   )
