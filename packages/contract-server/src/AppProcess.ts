@@ -18,8 +18,8 @@
  * transactions (bounded by the dispatcher's handler timeout), then the pools and the database.
  *
  * An embedded PostgreSQL that dies under the process ends the process with a message saying so
- * (exit code 1): whatever supervises it (Docker, systemd, `pnpm dev`) starts it again, with a
- * fresh server, instead of a process answering 503 forever.
+ * (exit code 1): whatever supervises it (Docker, systemd) starts it again, with a fresh server,
+ * instead of a process answering 503 forever.
  */
 import type { Server } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"

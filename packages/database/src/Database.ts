@@ -37,8 +37,8 @@ export class DatabaseLost extends Data.TaggedError("DatabaseLost")<{
     const lines = exit.lastLines.length > 0 ? `; its last log lines: ${exit.lastLines.join(" | ")}` : ""
     return (
       `the embedded PostgreSQL (pid ${exit.pid}, data in ${this.dataDir}) ${how}${lines}. ` +
-      "The process stops so that it can be started again with a fresh server (Docker, systemd and " +
-      "`pnpm dev` restart it; otherwise run `pnpm start` again once the cause, e.g. a full disk, is fixed)."
+      "The process stops so that it can be started again with a fresh server (a supervisor such as " +
+      "Docker or systemd restarts it; otherwise run `npm start` again once the cause, e.g. a full disk, is fixed)."
     )
   }
 }
