@@ -224,6 +224,18 @@ layer(TestLayer, { excludeTestServices: true })("Studio in Chromium", (it) => {
         Effect.timeout("20 seconds")
       )
       yield* shot(page, "09-consumers-replayed.png")
+
+      // Signing in with a pasted token (what production offers): a user's token is refused, an admin's works.
+      yield* step(() => page.getByRole("button", { name: "Sign out" }).click())
+      const userToken = yield* auth.mint({ userId: "bob", organizationId: DEV_ORGANIZATION, roles: [] })
+      yield* step(() => page.locator("#token").fill(userToken))
+      yield* step(() => page.getByRole("button", { name: "Sign in with this token" }).click())
+      yield* step(() => page.locator(".login .error", { hasText: "no admin role" }).waitFor())
+      yield* shot(page, "10-login-refused.png")
+      const adminToken = yield* auth.mint({ userId: "ada", organizationId: DEV_ORGANIZATION, roles: ["admin"] })
+      yield* step(() => page.locator("#token").fill(`Bearer ${adminToken}`))
+      yield* step(() => page.getByRole("button", { name: "Sign in with this token" }).click())
+      yield* step(() => page.locator(".top nav").waitFor())
       assert.deepStrictEqual(problems, [])
     })
   )
