@@ -176,63 +176,70 @@ const noDeadLetters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
 layer(TestDatabase.layer().pipe(Layer.provideMerge(FetchHttpClient.layer)), { excludeTestServices: true })(
   "the service business across domains",
   (it) => {
-    it.effect("in the stack: deal.won v2 drafts a quote; a first paid job completes Service first job", () =>
-      Effect.gen(function* () {
-        const database = yield* TestDatabase.TestDatabase
-        const url = Redacted.value(database.url)
-        const port = yield* freePort
-        const stack = yield* spawnProcess(script("apps/stack/src/main.ts"), { DATABASE_URL: url, PORT: String(port) })
-        yield* waitFor(stack, "Tessera is up")
-        yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "acme"], {
-          DATABASE_URL: url
-        })
+    it.effect(
+      "flow crm.won-deal-to-quote: flow service.first-job: in the stack — deal.won v2 drafts a quote; a first paid job completes Service first job",
+      () =>
+        Effect.gen(function* () {
+          const database = yield* TestDatabase.TestDatabase
+          const url = Redacted.value(database.url)
+          const port = yield* freePort
+          const stack = yield* spawnProcess(script("apps/stack/src/main.ts"), { DATABASE_URL: url, PORT: String(port) })
+          yield* waitFor(stack, "Tessera is up")
+          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "acme"], {
+            DATABASE_URL: url
+          })
 
-        const c = yield* clients(
-          { userId: "ada", organizationId: "acme", roles: ["admin"] },
-          {
-            crm: port,
-            service: port,
-            learning: port
-          }
-        )
-        const won = yield* winADeal(c)
-        yield* checkDealBecameQuote(c, won)
-        yield* checkCrmWinStep(c, "ada")
-        yield* firstPaidJob(c)
-        yield* checkServiceFirstJob(c, "ada")
-        yield* noDeadLetters
-      })
+          const c = yield* clients(
+            { userId: "ada", organizationId: "acme", roles: ["admin"] },
+            {
+              crm: port,
+              service: port,
+              learning: port
+            }
+          )
+          const won = yield* winADeal(c)
+          yield* checkDealBecameQuote(c, won)
+          yield* checkCrmWinStep(c, "ada")
+          yield* firstPaidJob(c)
+          yield* checkServiceFirstJob(c, "ada")
+          yield* noDeadLetters
+        })
     )
 
-    it.effect("as separate processes (CRM, service business, learning journey on one Postgres): both flows", () =>
-      Effect.gen(function* () {
-        const database = yield* TestDatabase.TestDatabase
-        const url = Redacted.value(database.url)
-        yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "globex"], {
-          DATABASE_URL: url
-        })
-        const ports: Ports = { crm: yield* freePort, service: yield* freePort, learning: yield* freePort }
-        const crm = yield* spawnProcess(script("apps/crm/src/main.ts"), { DATABASE_URL: url, PORT: String(ports.crm) })
-        const service = yield* spawnProcess(script("apps/service-business/src/main.ts"), {
-          DATABASE_URL: url,
-          PORT: String(ports.service)
-        })
-        const learning = yield* spawnProcess(script("apps/learning-journey/src/main.ts"), {
-          DATABASE_URL: url,
-          PORT: String(ports.learning)
-        })
-        yield* waitFor(crm, "is up at")
-        yield* waitFor(service, "is up at")
-        yield* waitFor(learning, "is up at")
+    it.effect(
+      "flow crm.won-deal-to-quote: flow service.first-job: as separate processes (CRM, service business, learning journey on one Postgres)",
+      () =>
+        Effect.gen(function* () {
+          const database = yield* TestDatabase.TestDatabase
+          const url = Redacted.value(database.url)
+          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "globex"], {
+            DATABASE_URL: url
+          })
+          const ports: Ports = { crm: yield* freePort, service: yield* freePort, learning: yield* freePort }
+          const crm = yield* spawnProcess(script("apps/crm/src/main.ts"), {
+            DATABASE_URL: url,
+            PORT: String(ports.crm)
+          })
+          const service = yield* spawnProcess(script("apps/service-business/src/main.ts"), {
+            DATABASE_URL: url,
+            PORT: String(ports.service)
+          })
+          const learning = yield* spawnProcess(script("apps/learning-journey/src/main.ts"), {
+            DATABASE_URL: url,
+            PORT: String(ports.learning)
+          })
+          yield* waitFor(crm, "is up at")
+          yield* waitFor(service, "is up at")
+          yield* waitFor(learning, "is up at")
 
-        const c = yield* clients({ userId: "hal", organizationId: "globex", roles: ["admin"] }, ports)
-        const won = yield* winADeal(c)
-        yield* checkDealBecameQuote(c, won)
-        yield* checkCrmWinStep(c, "hal")
-        yield* firstPaidJob(c)
-        yield* checkServiceFirstJob(c, "hal")
-        yield* noDeadLetters
-      })
+          const c = yield* clients({ userId: "hal", organizationId: "globex", roles: ["admin"] }, ports)
+          const won = yield* winADeal(c)
+          yield* checkDealBecameQuote(c, won)
+          yield* checkCrmWinStep(c, "hal")
+          yield* firstPaidJob(c)
+          yield* checkServiceFirstJob(c, "hal")
+          yield* noDeadLetters
+        })
     )
   }
 )

@@ -68,5 +68,54 @@ export const flows: ReadonlyArray<Flow.Flow> = [
       { call: "crm.deal.move", note: "day 5" },
       { event: "deal.moved", handledBy: "learning", note: "a new run of 1" }
     ]
+  }),
+  Flow.make({
+    key: "crm.won-deal-to-quote",
+    title: "A won CRM deal becomes a client and a draft quote in the service business",
+    domains: ["crm", "service", "learning"],
+    given: ["An organization with the learning journey's built-in tracks", "A CRM company with a contact"],
+    when: ["A user opens a deal for the company and its contact, and wins it"],
+    then: [
+      "The service business has a client for the company (its CRM company and contact ids kept)",
+      "It has a draft quote for the deal's value, drafted from that deal — one, however often deal.won arrives",
+      "The learning journey, consuming deal.won v2, still records the win for the user"
+    ],
+    steps: [
+      { call: "crm.company.create" },
+      { call: "crm.contact.create" },
+      { call: "crm.deal.create" },
+      { call: "crm.deal.win" },
+      {
+        event: "deal.won",
+        handledBy: "service",
+        note: "version 2 (v1 events arrive upcast): client matched or created, draft quote"
+      },
+      { event: "deal.won", handledBy: "learning", note: "version 2; steps written against v1 still match" },
+      { call: "service.quote.list" },
+      { call: "service.client.get" }
+    ]
+  }),
+  Flow.make({
+    key: "service.first-job",
+    title: "The service business's first paid job",
+    domains: ["service", "learning"],
+    given: ["An organization with the learning journey's built-in tracks", "A user who has done nothing yet"],
+    when: [
+      "The user adds a client, schedules a job, completes it, issues its invoice and records payments that settle it"
+    ],
+    then: ["The user's service-first-job track is completed with 650 XP and the service-first-job badge"],
+    steps: [
+      { call: "service.client.create" },
+      { event: "service.client.created", handledBy: "learning" },
+      { call: "service.job.schedule", note: "the seed page's example, as written" },
+      { event: "service.job.scheduled", handledBy: "learning" },
+      { call: "service.job.complete" },
+      { event: "service.job.completed", handledBy: "learning" },
+      { call: "service.invoice.issue" },
+      { event: "service.invoice.issued", handledBy: "learning" },
+      { call: "service.payment.record", note: "a partial payment, then the rest" },
+      { event: "service.invoice.paid", handledBy: "learning", note: "the track completes" },
+      { call: "learning.onboarding.getProgress" }
+    ]
   })
 ]
