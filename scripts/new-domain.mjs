@@ -459,8 +459,32 @@ export const events = [ItemCreated] as const
 
 // The app ----------------------------------------------------------------------------------------
 
-const rootPackage = JSON.parse(Fs.readFileSync(at("apps/crm/package.json"), "utf8"))
-const pick = (source, keys) => Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]]))
+/**
+ * The versions the other apps pin (so the new app stays in step with them), else these: Tessera's
+ * pins (see STACK.md); workspace packages are `workspace:*`.
+ */
+const versions = (() => {
+  const found = {
+    "@effect/platform-node": "4.1.0",
+    "@effect/sql-pg": "4.0.5",
+    effect: "4.1.0",
+    "@effect/vitest": "4.0.5",
+    "@types/node": "24.19.2",
+    "fast-check": "4.10.2",
+    typescript: "5.9.3",
+    vitest: "5.1.1"
+  }
+  for (const app of Fs.readdirSync(at("apps"))) {
+    const manifest = at("apps", app, "package.json")
+    if (!Fs.existsSync(manifest)) continue
+    const json = JSON.parse(Fs.readFileSync(manifest, "utf8"))
+    for (const [dependency, version] of Object.entries({ ...json.dependencies, ...json.devDependencies })) {
+      if (dependency in found && !String(version).startsWith("workspace:")) found[dependency] = version
+    }
+  }
+  return found
+})()
+const pick = (keys) => Object.fromEntries(keys.map((key) => [key, versions[key] ?? "workspace:*"]))
 
 file(
   `${app}/package.json`,
@@ -478,7 +502,7 @@ file(
         lint: "biome check .",
         test: "vitest run"
       },
-      dependencies: pick(rootPackage.dependencies, [
+      dependencies: pick([
         "@effect/platform-node",
         "@effect/sql-pg",
         "@tessera/contract-kit",
@@ -489,7 +513,7 @@ file(
         "@tessera/envelope",
         "effect"
       ]),
-      devDependencies: pick({ ...rootPackage.devDependencies, "fast-check": "4.10.2" }, [
+      devDependencies: pick([
         "@effect/vitest",
         "@tessera/test-harness",
         "@tessera/test-kit",
