@@ -2,8 +2,8 @@
  * What an unexpected failure of a call answers, and how it is logged.
  *
  * - The database is unreachable, overloaded or timing out (a connection error, a deadlock or
- *   serialization failure, a lock or statement timeout, SQLSTATE classes 08, 53, 57): **503** with
- *   `Retry-After`, the caller's to retry.
+ *   serialization failure, a lock or statement timeout, the SQLSTATE classes of
+ *   `UNAVAILABLE_STATES`): **503** with `Retry-After`, the caller's to retry.
  * - PostgreSQL refused a value as data (SQLSTATE class 22: out of range, bad encoding, impossible
  *   date) that got past the edge checks: **400**, never a 500 for the caller's input.
  * - Anything else is a bug: **500** carrying only the request id.
@@ -33,6 +33,14 @@ const UNAVAILABLE_REASONS = new Set([
   "StatementTimeoutError"
 ])
 
+/**
+ * SQLSTATE classes of a database that is there but not serving this call: connection exceptions
+ * (08), authorization (28), the database missing or not accepting connections (3D, 55), rollbacks
+ * on serialization or deadlock (40), insufficient resources (53), an administrator's shutdown or
+ * a crash (57) and system errors (58).
+ */
+const UNAVAILABLE_STATES = /^(08|28|3D|40|53|55|57|58)/
+
 const field = (value: unknown, name: string): unknown =>
   typeof value === "object" && value !== null && name in value ? Reflect.get(value, name) : undefined
 
@@ -52,7 +60,8 @@ const classifyOne = (value: unknown): Classified | undefined => {
       const reasonTag = String(field(reason, "_tag") ?? "UnknownError")
       const state = sqlState(reason)
       if (UNAVAILABLE_REASONS.has(reasonTag)) return { _tag: "Unavailable", reason: reasonTag }
-      if (state !== undefined && /^(08|53|57)/.test(state)) return { _tag: "Unavailable", reason: `SQLSTATE ${state}` }
+      if (state !== undefined && UNAVAILABLE_STATES.test(state))
+        return { _tag: "Unavailable", reason: `SQLSTATE ${state}` }
       if (state?.startsWith("22")) return { _tag: "Data", reason: `SQLSTATE ${state}` }
       return { _tag: "Bug", reason: `SqlError ${reasonTag}${state === undefined ? "" : ` ${state}`}` }
     }
