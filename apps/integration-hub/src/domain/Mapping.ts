@@ -8,7 +8,7 @@
  *   scalars, or the reason this record cannot be mapped (the run records it and goes on).
  * - `checksum` is the content checksum change detection compares per external id.
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import type { MappingRule, Transform } from "@tessera/contracts/integration-hub/FieldMappings"
 import type { Scalar } from "@tessera/contracts/integration-hub/Shared"
 import { Result } from "effect"
@@ -203,63 +203,89 @@ export const validateRule = (rule: MappingRule): string | undefined => {
   }
 }
 
-/** The value one rule gives for a record, or why it cannot. */
-export const applyRule = (rule: MappingRule, record: SourceRecord): Result.Result<Scalar, string> => {
+type Compiled = (record: SourceRecord) => Result.Result<Scalar, string>
+
+/** A rule turned into a function once (templates parsed once), applied to many records. */
+const compileRule = (rule: MappingRule): Compiled => {
   switch (rule.type) {
     case "constant":
-      return Result.succeed(rule.value)
+      return () => Result.succeed(rule.value)
     case "direct": {
-      let value: Result.Result<unknown, string> = Result.succeed(getField(record, rule.sourceField))
-      for (const transform of rule.transforms ?? []) {
-        if (Result.isFailure(value)) break
-        value = applyTransform(transform, value.success, record)
-        if (Result.isFailure(value)) value = Result.fail(`${transform.op}: ${value.failure}`)
+      const transforms = rule.transforms ?? []
+      return (record) => {
+        let value: unknown = getField(record, rule.sourceField)
+        for (const transform of transforms) {
+          const next = applyTransform(transform, value, record)
+          if (Result.isFailure(next)) return Result.fail(`${transform.op}: ${next.failure}`)
+          value = next.success
+        }
+        return Result.succeed(toScalar(value))
       }
-      return Result.map(value, toScalar)
     }
-    case "template":
-      return Result.map(parseTemplate(rule.template), (parts) =>
-        parts.map((part) => ("text" in part ? part.text : (text(getField(record, part.field)) ?? ""))).join("")
-      )
-    case "lookup": {
-      const key = text(getField(record, rule.sourceField))
-      if (key !== null && Object.hasOwn(rule.table, key)) return Result.succeed(rule.table[key] ?? null)
-      return rule.fallback !== undefined
-        ? Result.succeed(rule.fallback)
-        : Result.fail(`${JSON.stringify(key)} is not in the lookup table`)
+    case "template": {
+      const parsed = parseTemplate(rule.template)
+      if (Result.isFailure(parsed)) return () => Result.fail(`template: ${parsed.failure}`)
+      const parts = parsed.success
+      return (record) => {
+        let out = ""
+        for (const part of parts) out += "text" in part ? part.text : (text(getField(record, part.field)) ?? "")
+        return Result.succeed(out)
+      }
     }
+    case "lookup":
+      return (record) => {
+        const key = text(getField(record, rule.sourceField))
+        if (key !== null && Object.hasOwn(rule.table, key)) return Result.succeed(rule.table[key] ?? null)
+        return rule.fallback !== undefined
+          ? Result.succeed(rule.fallback)
+          : Result.fail(`${JSON.stringify(key)} is not in the lookup table`)
+      }
   }
 }
+
+/** The value one rule gives for a record, or why it cannot. */
+export const applyRule = (rule: MappingRule, record: SourceRecord): Result.Result<Scalar, string> =>
+  compileRule(rule)(record)
 
 // Postgres refuses text with NUL and JSON with lone surrogates: such a record fails alone.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const unstorable = (text: string) => text.includes("\u0000") || LONE_SURROGATE.test(text)
 
+export type Mapper = (record: SourceRecord) => Result.Result<MappedRecord, string>
+
 /**
- * A record mapped by every mapping (in order), or the first reason it cannot be. Without
- * mappings the record is copied, its nested values as JSON text.
+ * The mappings of a sync config as one function (compiled once per page): a record mapped by
+ * every mapping (in order), or the first reason it cannot be. Without mappings the record is
+ * copied, its nested values as JSON text.
  */
+export const compile = (mappings: ReadonlyArray<Mapping>): Mapper => {
+  const rules = mappings.map((mapping) => [mapping.targetField, compileRule(mapping.rule)] as const)
+  return (record) => {
+    const out: Record<string, Scalar> = {}
+    if (rules.length === 0) {
+      for (const key of Object.keys(record)) out[key] = toScalar(record[key])
+    } else {
+      for (const [targetField, rule] of rules) {
+        const value = rule(record)
+        if (Result.isFailure(value)) return Result.fail(`${targetField}: ${value.failure}`)
+        out[targetField] = value.success
+      }
+    }
+    for (const key of Object.keys(out)) {
+      const value = out[key]
+      if (typeof value === "string" && unstorable(value)) {
+        return Result.fail(`${key}: contains a NUL character or an unpaired surrogate`)
+      }
+    }
+    return Result.succeed(out)
+  }
+}
+
+/** `compile(mappings)(record)`: one record mapped (see `compile`). */
 export const mapRecord = (
   mappings: ReadonlyArray<Mapping>,
   record: SourceRecord
-): Result.Result<MappedRecord, string> => {
-  const out: Record<string, Scalar> = {}
-  if (mappings.length === 0) {
-    for (const [key, value] of Object.entries(record)) out[key] = toScalar(value)
-  } else {
-    for (const mapping of mappings) {
-      const value = applyRule(mapping.rule, record)
-      if (Result.isFailure(value)) return Result.fail(`${mapping.targetField}: ${value.failure}`)
-      out[mapping.targetField] = value.success
-    }
-  }
-  for (const [key, value] of Object.entries(out)) {
-    if (typeof value === "string" && unstorable(value)) {
-      return Result.fail(`${key}: contains a NUL character or an unpaired surrogate`)
-    }
-  }
-  return Result.succeed(out)
-}
+): Result.Result<MappedRecord, string> => compile(mappings)(record)
 
 /** The external id of a source record (its `idField`, as text), if it has one. */
 export const externalIdOf = (record: SourceRecord, idField: string): string | undefined => {
@@ -277,5 +303,4 @@ const canonical = (record: MappedRecord): string =>
     .join(",")}}`
 
 /** The content checksum of a mapped record (SHA-256 of its canonical JSON, base64url). */
-export const checksum = (record: MappedRecord): string =>
-  createHash("sha256").update(canonical(record)).digest("base64url")
+export const checksum = (record: MappedRecord): string => hash("sha256", canonical(record), "base64url")

@@ -13,7 +13,6 @@
  */
 import type { Connection } from "@tessera/contracts/integration-hub/Connections"
 import { SyncCompleted, SyncFailed, SyncRequested, SyncStarted } from "@tessera/contracts/integration-hub/Events"
-import type { FieldMapping } from "@tessera/contracts/integration-hub/FieldMappings"
 import type { SyncConfigId, SyncRunId } from "@tessera/contracts/integration-hub/Shared"
 import type { SyncConfig } from "@tessera/contracts/integration-hub/SyncConfigs"
 import { MAX_RECORDED_FAILURES, type SyncRun } from "@tessera/contracts/integration-hub/SyncRuns"
@@ -21,7 +20,7 @@ import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import { type EmitContext, EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
 import { Clock, Context, Data, Effect, Layer, Option, Result, Schedule } from "effect"
 import { HttpClient } from "effect/http"
-import { checksum, mapRecord, type SourceRecord } from "../domain/Mapping.ts"
+import { checksum, compile, type Mapper, type SourceRecord } from "../domain/Mapping.ts"
 import { ConnectionRepository } from "../repositories/ConnectionRepository.ts"
 import { RunRepository } from "../repositories/RunRepository.ts"
 import { SyncConfigRepository } from "../repositories/SyncConfigRepository.ts"
@@ -68,7 +67,7 @@ interface Mapped {
 /** Maps a page's items; records without an external id, malformed items and mapping errors fail alone. */
 const mapItems = (
   items: ReadonlyArray<Item>,
-  mappings: ReadonlyArray<FieldMapping>,
+  mapper: Mapper,
   idOf: (record: SourceRecord) => string | undefined
 ): Mapped => {
   const byId = new Map<string, OutRecord>()
@@ -84,7 +83,7 @@ const mapItems = (
       failures.push({ externalId: null, message: "the record has no external id" })
       continue
     }
-    const mapped = mapRecord(mappings, item.record)
+    const mapped = mapper(item.record)
     if (Result.isFailure(mapped)) {
       failures.push({ externalId, message: mapped.failure })
       continue
@@ -180,12 +179,12 @@ export class SyncEngine extends Context.Service<
           if (reader.source === undefined) {
             return yield* new RunAborted({ message: `the connection ${from.connection.id} cannot be read` })
           }
-          const mappings = yield* configs.mappings(organizationId, config.id)
+          const mapper = compile(yield* configs.mappings(organizationId, config.id))
           const page = yield* read(reader.source, null, limit)
           return page.items.map((item): PreviewRow => {
             if (item._tag === "Malformed") return { externalId: null, source: {}, mapped: null, error: item.message }
             const externalId = reader.idOf(item.record) ?? null
-            const mapped = mapRecord(mappings, item.record)
+            const mapped = mapper(item.record)
             return {
               externalId,
               source: item.record,
@@ -265,9 +264,9 @@ export class SyncEngine extends Context.Service<
             if (writer.target === undefined) {
               return yield* new RunAborted({ message: `the connection ${target.connection.id} cannot be written` })
             }
-            const mappings = yield* configs.mappings(organizationId, config.value.id)
+            const mapper = compile(yield* configs.mappings(organizationId, config.value.id))
             const read_ = yield* read(reader.source, checkpoint.position ?? null, config.value.pageSize)
-            const mapped = mapItems(read_.items, mappings, reader.idOf)
+            const mapped = mapItems(read_.items, mapper, reader.idOf)
 
             const known = yield* runs.checksums(
               organizationId,

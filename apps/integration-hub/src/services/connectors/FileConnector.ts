@@ -12,7 +12,7 @@ import * as Fs from "node:fs"
 import * as FsPromises from "node:fs/promises"
 import { NodeStream } from "@effect/platform-node"
 import type { CsvConfig, NdjsonConfig } from "@tessera/contracts/integration-hub/Connections"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Result, Schema, Stream } from "effect"
 import { externalIdOf, type SourceRecord } from "../../domain/Mapping.ts"
 import { type Health, type Item, type Page, RemoteError, type Source, type Target } from "./Connector.ts"
 
@@ -29,7 +29,7 @@ const NEWLINE = 0x0a
 /** The file's lines from byte `start`, with the offset after each: one chunk and one partial line in memory. */
 export const lines = (path: string, start: number): Stream.Stream<Line, RemoteError> =>
   NodeStream.fromReadable<Uint8Array, RemoteError>({
-    evaluate: () => Fs.createReadStream(path, { start, highWaterMark: 64 * 1024 }),
+    evaluate: () => Fs.createReadStream(path, { start, highWaterMark: 256 * 1024 }),
     onError: (error) =>
       new RemoteError({
         message:
@@ -64,8 +64,7 @@ const parsePosition = (position: string | null): { readonly byte: number; readon
   return { byte: Number(byte ?? 0) || 0, line: Number(line ?? 0) || 0 }
 }
 
-const Json = Schema.fromJsonString(Schema.Unknown)
-const decodeJson = Schema.decodeUnknownResult(Json)
+const parseJson = (text: string): Result.Result<unknown, unknown> => Result.try(() => JSON.parse(text))
 
 const FileState = Schema.fromJsonString(Schema.Struct({ bytes: Schema.Int, columns: Schema.Array(Schema.String) }))
 const decodeState = Schema.decodeUnknownEffect(FileState)
@@ -173,7 +172,7 @@ export const make = (config: FileConfig, path: string) => {
           byte = entry.end
           if (entry.text.trim() === "") continue
           if (config.kind === "ndjson") {
-            const parsed = decodeJson(entry.text)
+            const parsed = parseJson(entry.text)
             items.push(
               parsed._tag === "Success" && isObject(parsed.success)
                 ? { _tag: "Record", record: parsed.success }
