@@ -631,6 +631,16 @@ layer(ServiceTestLayer, { excludeTestServices: true })("service business over HT
       assert.strictEqual(new Set(seen).size, 7)
       const bad = yield* Effect.flip(service["service.job.list"]({ payload: { cursor: "bm9wZQ" } }))
       assert.strictEqual(bad._tag, "InvalidCursor")
+      // Forged cursors that decode but hold what the database would refuse: an impossible date, a NUL.
+      const forge = (position: ReadonlyArray<string>) => Buffer.from(JSON.stringify(position)).toString("base64url")
+      const impossible = yield* Effect.flip(
+        service["service.job.list"]({ payload: { cursor: forge(["2025-02-31T09:00:00.000Z", "job_x"]) } })
+      )
+      assert.strictEqual(impossible._tag, "InvalidCursor")
+      const nul = yield* Effect.flip(
+        service["service.client.list"]({ payload: { cursor: forge(["a\u0000b", "client_x"]) } })
+      )
+      assert.strictEqual(nul._tag, "InvalidCursor")
     })
   )
 
