@@ -6,5 +6,7 @@
 export const mains: Readonly<Record<string, URL>> = {
   crm: new URL("../../crm/src/main.ts", import.meta.url),
   learning: new URL("../../learning-journey/src/main.ts", import.meta.url),
+  service: new URL("../../service-business/src/main.ts", import.meta.url),
+  integration: new URL("../../integration-hub/src/main.ts", import.meta.url),
   dispatch: new URL("../../operations/src/main.ts", import.meta.url)
 }

@@ -54,6 +54,7 @@ import * as ChildProcesses from "./ChildProcesses.ts"
 import * as EventLog from "./EventLog.ts"
 import * as Probe from "./Probe.ts"
 import * as Settle from "./Settle.ts"
+import * as TemplateDatabase from "./TemplateDatabase.ts"
 
 export type { Chain, ChainNode, EventFilter, PublishedEvent } from "./EventLog.ts"
 export { SettleError, type SettleOptions } from "./Settle.ts"
@@ -181,10 +182,11 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
 
   // --- the layer ----------------------------------------------------------------------------
 
-  const database = TestDatabase.layer()
-  const prepared = Layer.effectDiscard(Probe.installProbe).pipe(
-    Layer.provideMerge(AppProcess.migrationsOf({ apps, migrations: DispatchMigrations.layer }))
+  // Every migration and the probe, run once per test run into a template each file copies.
+  const migrated = Layer.effectDiscard(Probe.installProbe).pipe(
+    Layer.provide(AppProcess.migrationsOf({ apps, migrations: DispatchMigrations.layer }))
   )
+  const database = TemplateDatabase.layer(`stack:${domains.join(",")}`, migrated)
   const services = Layer.mergeAll(
     Outbox.layer(registry),
     Layer.succeed(Auth.Auth, auth),
@@ -314,7 +316,6 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
 
   const layer = (mode === "in-process" ? inProcess : processesRuntime).pipe(
     Layer.provideMerge(services),
-    Layer.provideMerge(prepared),
     Layer.provideMerge(database)
   )
 
