@@ -86,12 +86,15 @@ const load = async (url: string, body: string, headers: Record<string, string>, 
 
 /** `BENCH_ONLY=tessera` (or `fastify`, `baseline`, comma-separated) measures only those servers. */
 const only = new Set((process.env.BENCH_ONLY ?? "tessera,fastify,baseline").split(",").map((name) => name.trim()))
+/** `BENCH_OPS=get` (or `create`) measures only that operation. */
+const operations = new Set((process.env.BENCH_OPS ?? "create,get").split(",").map((name) => name.trim()))
 const skipped: Figures = { rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, errors: 0 }
 
 const measure = async (url: string, body: string, headers: Record<string, string>) => {
   const port = new URL(url).port
   const server = port === String(ports.tessera) ? "tessera" : port === String(ports.fastify) ? "fastify" : "baseline"
-  if (!only.has(server)) return skipped
+  const operation = url.endsWith("/create") ? "create" : "get"
+  if (!only.has(server) || !operations.has(operation)) return skipped
   await load(url, body, headers, Math.min(3, duration)) // warm-up: JIT, pools, prepared statements
   return load(url, body, headers, duration)
 }
