@@ -19,3 +19,10 @@ export const uncovered = (flows: ReadonlyArray<{ readonly key: string }>, folder
   const titles = titlesIn(folder)
   return flows.filter((flow) => !titles.some((title) => title.includes(`flow ${flow.key}:`))).map((flow) => flow.key)
 }
+
+/** Flow keys test titles under `folder` name (`flow <key>:`) that no declared flow has: a typo, or a flow to declare. */
+export const undeclared = (flows: ReadonlyArray<{ readonly key: string }>, folder: string): ReadonlyArray<string> => {
+  const keys = new Set(flows.map((flow) => flow.key))
+  const named = titlesIn(folder).flatMap((title) => Array.from(title.matchAll(/\bflow ([\w.-]+):/g), (m) => m[1] ?? ""))
+  return [...new Set(named)].filter((key) => !keys.has(key))
+}

@@ -18,6 +18,7 @@ describe("FlowCoverage", () => {
     )
     const keys = ["a.one", "a.one-more", "a.commented", "a.suite", "a.not-a-title"].map((key) => ({ key }))
     assert.deepStrictEqual(FlowCoverage.uncovered(keys, folder), ["a.one", "a.commented", "a.not-a-title"])
+    assert.deepStrictEqual(FlowCoverage.undeclared([{ key: "a.suite" }], folder), ["a.one-more"])
     Fs.rmSync(folder, { recursive: true })
   })
 })
