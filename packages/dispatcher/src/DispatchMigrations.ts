@@ -370,6 +370,144 @@ const claimModelV2 = Effect.gen(function* () {
     $fn$`)
 })
 
+/**
+ * Claim cost bounded when heads are scarce (#10.1). Migration 0005's pick walked ready rows in
+ * position order until it found `p_limit` heads: when most subjects are in flight or blocked and
+ * their tails fill the queue (a few subjects with long backlogs, a strict subject blocked behind
+ * a dead letter), it read every pending row on every claim. Now:
+ * 1. the heads among the oldest `p_window` (2,000) ready rows, read in position order (the common
+ *    case: heads are plentiful among the oldest rows);
+ * 2. only when that window was full and yielded fewer than `p_limit` heads, the heads of each
+ *    pending subject, found by a skip scan over `deliveries_subject` (one probe per subject: the
+ *    cost follows the number of pending subjects, not of pending rows), oldest first.
+ * Same signature, same settings; the sweep is unchanged.
+ */
+const boundedClaim = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`
+    CREATE OR REPLACE FUNCTION claim_group(p_consumer text, p_limit integer, p_lease_ms double precision, p_max_abandoned integer, p_strict boolean)
+    RETURNS TABLE (
+      delivery_position bigint, subject_key text, failures integer, abandoned integer, lease_token bigint,
+      event_id text, event_type text, event_version integer, producer text, organization_id text, subject_type text,
+      subject_id text, actor_type text, actor_id text, correlation_id text, causation_id text, traceparent text,
+      occurred_at timestamptz, recorded_at timestamptz, payload jsonb
+    )
+    LANGUAGE plpgsql VOLATILE
+    SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off SET enable_bitmapscan = off
+    SET plan_cache_mode = force_custom_plan
+    AS $fn$
+    #variable_conflict use_column
+    DECLARE
+      v_token bigint;
+      v_dead bigint[];
+      v_picked bigint[];
+      v_window integer;
+    BEGIN
+      PERFORM set_config('synchronous_commit', 'off', true);
+      IF pg_try_advisory_xact_lock(hashtext('tessera.dispatch.sweep.' || p_consumer)) THEN
+        WITH expired AS (
+          SELECT d.position, d.lease_token FROM dispatch.deliveries d
+          WHERE d.consumer = p_consumer AND d.leased_until IS NOT NULL AND d.leased_until <= now()
+          FOR UPDATE OF d SKIP LOCKED
+        ),
+        handling AS (SELECT min(x.position) AS position FROM expired x GROUP BY x.lease_token),
+        swept AS (
+          UPDATE dispatch.deliveries d
+          SET leased_until = NULL, lease_token = NULL,
+            abandoned = d.abandoned + (CASE WHEN h.position IS NULL THEN 0 ELSE 1 END),
+            dead = (h.position IS NOT NULL AND d.abandoned + 1 >= p_max_abandoned)
+          FROM expired x LEFT JOIN handling h ON h.position = x.position
+          WHERE d.consumer = p_consumer AND d.position = x.position
+          RETURNING d.position, d.subject_key, d.failures, d.abandoned, d.dead, d.last_error
+        ),
+        lettered AS (
+          INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts, failures, abandoned)
+          SELECT p_consumer, s.position, s.subject_key, 'Abandoned',
+            'its lease expired ' || s.abandoned || ' time(s) while it was being handled (the process crashed or hung)'
+              || coalesce('; last error: ' || s.last_error, ''),
+            s.failures + s.abandoned, s.failures, s.abandoned
+          FROM swept s WHERE s.dead
+          ON CONFLICT (consumer, position) DO UPDATE
+            SET reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
+              failures = excluded.failures, abandoned = excluded.abandoned, status = 'dead', dead_at = now(),
+              discarded_at = NULL, discard_reason = NULL
+          RETURNING position
+        )
+        SELECT array_agg(l.position) INTO v_dead FROM lettered l;
+        IF NOT p_strict AND v_dead IS NOT NULL THEN
+          DELETE FROM dispatch.deliveries d WHERE d.consumer = p_consumer AND d.position = ANY(v_dead);
+        END IF;
+      END IF;
+      v_token := nextval('dispatch.fencing_tokens');
+      -- 1. Heads among the oldest ready rows (a bounded window).
+      WITH win AS MATERIALIZED (
+        -- window:begin
+        SELECT r.position, r.subject_key, r.available_at FROM dispatch.deliveries r
+        WHERE r.consumer = p_consumer AND r.leased_until IS NULL AND NOT r.dead
+        ORDER BY r.position
+        LIMIT 2000
+        -- window:end
+      ),
+      picked AS (
+        -- pick:begin
+        SELECT d.position FROM win w JOIN dispatch.deliveries d ON d.consumer = p_consumer AND d.position = w.position
+        WHERE w.available_at <= now() AND d.leased_until IS NULL AND NOT d.dead
+          AND NOT EXISTS (
+            SELECT 1 FROM dispatch.deliveries h
+            WHERE h.consumer = p_consumer AND h.subject_key = w.subject_key AND h.position < w.position
+          )
+        ORDER BY w.position
+        LIMIT p_limit
+        FOR UPDATE OF d SKIP LOCKED
+        -- pick:end
+      )
+      SELECT (SELECT count(*) FROM win)::int, (SELECT array_agg(p.position) FROM picked p) INTO v_window, v_picked;
+      -- 2. A full window with too few heads: the heads of every pending subject (skip scan).
+      IF v_window >= 2000 AND coalesce(cardinality(v_picked), 0) < p_limit THEN
+        WITH RECURSIVE subjects AS (
+          -- heads:begin
+          (SELECT d.subject_key FROM dispatch.deliveries d WHERE d.consumer = p_consumer ORDER BY d.subject_key LIMIT 1)
+          UNION ALL
+          SELECT (SELECT d.subject_key FROM dispatch.deliveries d
+                  WHERE d.consumer = p_consumer AND d.subject_key > s.subject_key ORDER BY d.subject_key LIMIT 1)
+          FROM subjects s WHERE s.subject_key IS NOT NULL
+        ),
+        heads AS (
+          SELECT h.position FROM subjects s CROSS JOIN LATERAL (
+            SELECT d.position, d.leased_until, d.dead, d.available_at FROM dispatch.deliveries d
+            WHERE d.consumer = p_consumer AND d.subject_key = s.subject_key ORDER BY d.position LIMIT 1
+          ) h
+          WHERE s.subject_key IS NOT NULL AND h.leased_until IS NULL AND NOT h.dead AND h.available_at <= now()
+          -- heads:end
+        ),
+        more AS (
+          SELECT d.position FROM heads x JOIN dispatch.deliveries d ON d.consumer = p_consumer AND d.position = x.position
+          WHERE d.leased_until IS NULL AND NOT d.dead AND d.position <> ALL(coalesce(v_picked, '{}'))
+          ORDER BY x.position
+          LIMIT p_limit - coalesce(cardinality(v_picked), 0)
+          FOR UPDATE OF d SKIP LOCKED
+        )
+        SELECT coalesce(v_picked, '{}') || coalesce(array_agg(m.position), '{}') INTO v_picked FROM more m;
+      END IF;
+      IF v_picked IS NULL OR cardinality(v_picked) = 0 THEN
+        RETURN;
+      END IF;
+      RETURN QUERY
+        WITH claimed AS (
+          UPDATE dispatch.deliveries d
+          SET leased_until = now() + p_lease_ms * interval '1 millisecond', lease_token = v_token
+          WHERE d.consumer = p_consumer AND d.position = ANY(v_picked)
+          RETURNING d.position, d.subject_key, d.failures, d.abandoned, d.lease_token
+        )
+        SELECT c.position, c.subject_key, c.failures, c.abandoned, c.lease_token, e.event_id::text, e.event_type,
+          e.event_version, e.producer, e.organization_id, e.subject_type, e.subject_id, e.actor_type, e.actor_id,
+          e.correlation_id, e.causation_id, e.traceparent, e.occurred_at, e.recorded_at, e.payload
+        FROM claimed c JOIN dispatch.events e ON e.position = c.position
+        ORDER BY c.position;
+    END
+    $fn$`)
+})
+
 export const definition: Migrations.SchemaMigrations = {
   schema: SCHEMA,
   migrations: {
@@ -377,7 +515,8 @@ export const definition: Migrations.SchemaMigrations = {
     "0002_drop_delivery_foreign_keys": dropDeliveryForeignKeys,
     "0003_claim_function": claimFunction,
     "0004_abandoned_deliveries": abandonedDeliveries,
-    "0005_claim_model_v2": claimModelV2
+    "0005_claim_model_v2": claimModelV2,
+    "0006_bounded_claim": boundedClaim
   }
 }
 

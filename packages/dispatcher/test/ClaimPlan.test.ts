@@ -49,9 +49,13 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
         const [fn] = yield* sql<{ readonly src: string; readonly config: ReadonlyArray<string> | null }>`
           SELECT p.prosrc AS src, p.proconfig AS config FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
           WHERE n.nspname = 'dispatch' AND p.proname = 'claim_group'`
-        const match = /-- pick:begin([\s\S]*?)-- pick:end/.exec(fn?.src ?? "")
-        assert.isDefined(match?.[1], "the claim function marks its pick query")
-        const pick = (match?.[1] ?? "").replaceAll("p_consumer", `'${CONSUMER}'`).replaceAll("p_limit", "16")
+        const windowQuery = /-- window:begin([\s\S]*?)-- window:end/.exec(fn?.src ?? "")?.[1]
+        const pickQuery = /-- pick:begin([\s\S]*?)-- pick:end/.exec(fn?.src ?? "")?.[1]
+        assert.isDefined(windowQuery, "the claim function marks its window")
+        assert.isDefined(pickQuery, "the claim function marks its pick query")
+        const pick = `WITH win AS MATERIALIZED (${windowQuery}) ${pickQuery}`
+          .replaceAll("p_consumer", `'${CONSUMER}'`)
+          .replaceAll("p_limit", "16")
         const settings = fn?.config ?? []
         assert.includeMembers([...settings], ["enable_hashjoin=off", "enable_mergejoin=off", "enable_seqscan=off"])
 
@@ -83,6 +87,79 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
         const claimed = yield* sql`SELECT * FROM dispatch.claim_group(${CONSUMER}, 16, 60000, 5, false)`
         assert.strictEqual(claimed.length, 16)
         assert.strictEqual(new Set(claimed.map((r) => r.subject_key)).size, 16, "one row per subject")
+      }),
+    60_000
+  )
+
+  it.effect(
+    "when the heads are scarce (few subjects, long tails, all in flight) a claim reads a bounded number of rows, not the backlog",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const consumer = "billing.scarce"
+        yield* sql`
+          WITH e AS (
+            INSERT INTO dispatch.events (event_id, event_type, event_version, producer, organization_id, subject_type,
+              subject_id, actor_type, actor_id, correlation_id, occurred_at, recorded_at, payload)
+            SELECT gen_random_uuid(), 'order.placed', 2, 'shop', 'org', 'order', 't' || (g % 5), 'system', 's', 'c',
+              now(), now(), jsonb_build_object('orderId', 't' || (g % 5), 'seq', g, 'total', jsonb_build_object('amount', 1, 'currency', 'EUR'))
+            FROM generate_series(1, ${BACKLOG}) g
+            RETURNING position, subject_type, subject_id
+          )
+          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+          SELECT ${consumer}, position, subject_type || ':' || subject_id FROM e`
+        yield* sql`ANALYZE dispatch.deliveries`
+        // The five heads are in flight: nothing is claimable, and finding that out must be cheap.
+        yield* sql`
+          UPDATE dispatch.deliveries SET leased_until = now() + interval '1 minute', lease_token = 1
+          WHERE consumer = ${consumer} AND position IN (
+            SELECT min(position) FROM dispatch.deliveries WHERE consumer = ${consumer} GROUP BY subject_key)`
+        // Nothing is claimable...
+        assert.strictEqual((yield* sql`SELECT * FROM dispatch.claim_group(${consumer}, 16, 60000, 5, false)`).length, 0)
+        // ...and finding that out reads the window and one probe per subject, not the backlog:
+        // both of the claim's queries, from the installed function, with its settings.
+        const [fn] = yield* sql<{ readonly src: string; readonly config: ReadonlyArray<string> | null }>`
+          SELECT p.prosrc AS src, p.proconfig AS config FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = 'dispatch' AND p.proname = 'claim_group'`
+        const part = (marker: string) =>
+          (new RegExp(`-- ${marker}:begin([\\s\\S]*?)-- ${marker}:end`).exec(fn?.src ?? "")?.[1] ?? "")
+            .replaceAll("p_consumer", `'${consumer}'`)
+            .replaceAll("p_limit", "16")
+        const queries = [
+          `WITH win AS MATERIALIZED (${part("window")}) ${part("pick")}`,
+          `WITH RECURSIVE subjects AS (${part("heads")}) SELECT count(*) FROM heads`
+        ]
+        const read = yield* sql.withTransaction(
+          Effect.gen(function* () {
+            for (const setting of fn?.config ?? []) {
+              const [name, value] = setting.split("=")
+              yield* sql`SELECT set_config(${name ?? ""}, ${value ?? ""}, true)`
+            }
+            let total = 0
+            for (const query of queries) {
+              const rows = yield* sql.unsafe<{ readonly "QUERY PLAN": ReadonlyArray<{ readonly Plan: PlanNode }> }>(
+                `EXPLAIN (ANALYZE, FORMAT JSON) ${query}`
+              )
+              const plan = rows[0]?.["QUERY PLAN"][0]?.Plan
+              total += (plan === undefined ? [] : nodes(plan))
+                .filter((n) => n["Relation Name"] === "deliveries")
+                .reduce((sum, n) => sum + (n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1), 0)
+            }
+            return total
+          })
+        )
+        assert.isBelow(read, 5000, `rows read by the claim's queries over a ${BACKLOG}-row backlog: ${read}`)
+        // And a head freed up is found even though it lies far behind the window.
+        yield* sql`
+          UPDATE dispatch.deliveries SET leased_until = NULL, lease_token = NULL
+          WHERE consumer = ${consumer} AND subject_key = 'order:t3' AND lease_token = 1`
+        const claimed = yield* sql<{
+          subject_key: string
+        }>`SELECT subject_key FROM dispatch.claim_group(${consumer}, 16, 60000, 5, false)`
+        assert.deepStrictEqual(
+          claimed.map((r) => r.subject_key),
+          ["order:t3"]
+        )
       }),
     60_000
   )
