@@ -379,7 +379,8 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
         assert.include(stdout, "export TOKEN=")
         assert.notInclude(stdout, "Migrated schema")
         assert.notMatch(stdout, / (INFO|WARN|ERROR) /)
-        assert.include(stderr, "Migrated schema")
+        // Its logs are on stderr (the seed's HTTP server announces itself there).
+        assert.include(stderr, "Listening on")
       }),
     { timeout: 180_000 }
   )
