@@ -183,13 +183,17 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
         const spans = receiver.spans().filter((span) => span.traceId === consumed.traceId)
         const byId = new Map(spans.map((span) => [span.spanId, span]))
         const chain: Array<string> = []
+        const described: Array<string> = []
         let current: (typeof spans)[number] | undefined = consumed
         while (current !== undefined) {
           chain.push(current.name)
+          described.push(
+            `${current.name}  [span ${current.spanId}, parent ${current.parentSpanId || "none"}, ${current.service}]`
+          )
           current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined
         }
         yield* Effect.logInfo(
-          `the cross-domain trace ${consumed.traceId}, consumer up to the root:\n  ${chain.join("\n  ← ")}`
+          `the cross-domain trace ${consumed.traceId} (${spans.length} spans), from the consumer up to the root:\n  ${described.join("\n  ← ")}`
         )
         assert.strictEqual(chain[0], "consume learning.progress pipeline.created")
         assert.strictEqual(chain[1], "outbox.publish")
