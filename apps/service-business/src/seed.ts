@@ -8,6 +8,7 @@ import * as ContractApi from "@tessera/contract-kit/ContractApi"
 import * as ContractClient from "@tessera/contract-kit/ContractClient"
 import type { SeedContext } from "@tessera/contract-server/App"
 import { catalog } from "@tessera/contracts/service-business/Catalog"
+import type { JobType } from "@tessera/contracts/service-business/Events"
 import { Clock, Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
 
@@ -66,12 +67,8 @@ export const seed = (context: SeedContext) =>
       headers: {}
     })
 
-    const schedule = (
-      clientId: typeof ada.id,
-      date: string,
-      type: "repair" | "installation" | "maintenance",
-      extra = {}
-    ) => service["service.job.schedule"]({ payload: { clientId, date, type, ...extra }, headers: {} })
+    const schedule = (clientId: typeof ada.id, date: string, type: JobType, extra = {}) =>
+      service["service.job.schedule"]({ payload: { clientId, date, type, ...extra }, headers: {} })
 
     const installation = yield* schedule(northwind.id, day(-3), "installation", {
       quoteId: quote.id,
@@ -113,7 +110,7 @@ export const seed = (context: SeedContext) =>
 
     yield* schedule(globex.id, day(2), "maintenance", { assigneeId: "tech-1", location: "Globex HQ, plant room" })
     yield* schedule(ada.id, day(5, 11), "repair")
-    const cancelled = yield* schedule(globex.id, day(9), "inspection" as "repair")
+    const cancelled = yield* schedule(globex.id, day(9), "inspection")
     yield* service["service.job.cancel"]({ payload: { jobId: cancelled.id, reason: "Postponed by the client." } })
 
     return [
