@@ -152,6 +152,33 @@ describe("the stack on embedded PostgreSQL", () => {
     })
   )
 
+  it.live("a second stack sharing the first one's PostgreSQL exits with a clear message when the first stops it", () =>
+    Effect.gen(function* () {
+      const root = yield* tempRoot
+      const dataDir = Path.join(root, "pg")
+      const first = yield* spawnProcess(main, {
+        TESSERA_DATA_DIR: dataDir,
+        TESSERA_POSTGRES_PORT: "0",
+        PORT: String(yield* freePort)
+      })
+      yield* waitFor(first, "Tessera is up")
+      const secondPort = yield* freePort
+      const second = yield* spawnProcess(main, {
+        TESSERA_DATA_DIR: dataDir,
+        TESSERA_POSTGRES_PORT: "0",
+        PORT: String(secondPort)
+      })
+      yield* waitFor(second, "Tessera is up")
+      assert.include(second.output(), "Using the PostgreSQL")
+      first.child.kill("SIGTERM")
+      assert.strictEqual((yield* first.exited).code, 0)
+      const exit = yield* second.exited
+      assert.strictEqual(exit.code, 1)
+      assert.include(second.output(), "that this process shared with the process that started it has stopped")
+      assert.include(second.output(), "Tessera stopped: the embedded PostgreSQL")
+    })
+  )
+
   // Only root hands PostgreSQL to the `postgres` user; other users never meet this failure.
   it.live.runIf(isRoot)("exits at once with what to do when the postgres user cannot reach the data folder", () =>
     Effect.gen(function* () {
