@@ -19,6 +19,8 @@ import {
   upcastDealWonV1
 } from "./crm/Events.ts"
 import {
+  ConnectionCreated,
+  FieldMappingAdded,
   RecordSynced,
   SyncCompleted,
   SyncConfigCreated,
@@ -134,6 +136,18 @@ export const registry = make({
     owningContract: "learning.onboarding.recordEvent",
     versions: [version(OnboardingCompleted, v1("A learner completed a track."))]
   },
+  "integration.connection.created": {
+    producer: "integration",
+    consumers: ["learning"],
+    owningContract: "integration.connection.create",
+    versions: [version(ConnectionCreated, v1("A connection was created; its id and connector kind only."))]
+  },
+  "integration.mapping.added": {
+    producer: "integration",
+    consumers: ["learning"],
+    owningContract: "integration.fieldMapping.add",
+    versions: [version(FieldMappingAdded, v1("A field mapping was added to a sync config."))]
+  },
   "integration.syncConfig.created": {
     producer: "integration",
     consumers: [],
@@ -154,7 +168,7 @@ export const registry = make({
   },
   "integration.sync.completed": {
     producer: "integration",
-    consumers: [],
+    consumers: ["learning"],
     owningContract: "integration.sync.trigger",
     versions: [version(SyncCompleted, v1("A sync run succeeded or partially failed, with its counts."))]
   },

@@ -15,6 +15,7 @@ import {
   RotateCredentials,
   TestConnection
 } from "@tessera/contracts/integration-hub/Connections"
+import { ConnectionCreated } from "@tessera/contracts/integration-hub/Events"
 import { DEFAULT_LIMIT } from "@tessera/contracts/integration-hub/Shared"
 import { Clock, Effect, Option } from "effect"
 import { afterCursor, paginate } from "../domain/Cursor.ts"
@@ -31,7 +32,7 @@ const notFound = (connectionId: string) =>
 const notApplicable = (kind: string) =>
   new CredentialsNotApplicable({ detail: `A ${kind} connection takes no credentials; only REST connections do.` })
 
-export const createConnection = implement(CreateConnection, (input, { actor }) =>
+export const createConnection = implement(CreateConnection, (input, { actor, emit }) =>
   Effect.gen(function* () {
     if (input.credentials !== undefined && input.config.kind !== "rest") return yield* notApplicable(input.config.kind)
     const id = yield* Effect.flatMap(IntegrationIds, (ids) => ids.next("conn"))
@@ -41,7 +42,7 @@ export const createConnection = implement(CreateConnection, (input, { actor }) =
         ? null
         : yield* vault.seal(input.credentials, { organizationId: actor.organizationId, connectionId: id })
     const connections = yield* ConnectionRepository
-    return yield* connections.insert({
+    const connection = yield* connections.insert({
       organizationId: actor.organizationId,
       id,
       name: input.name,
@@ -50,6 +51,8 @@ export const createConnection = implement(CreateConnection, (input, { actor }) =
       createdBy: actor.userId,
       at: yield* now
     })
+    yield* emit(ConnectionCreated, { connectionId: connection.id, kind: connection.kind })
+    return connection
   })
 )
 

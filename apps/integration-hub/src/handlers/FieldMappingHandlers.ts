@@ -2,6 +2,7 @@
  * integration.fieldMapping.add, .remove, .list
  */
 import { implement } from "@tessera/contract-server/Implementation"
+import { FieldMappingAdded } from "@tessera/contracts/integration-hub/Events"
 import {
   AddFieldMapping,
   FieldMappingNotFound,
@@ -16,7 +17,7 @@ import { validateRule } from "../domain/Mapping.ts"
 import { SyncConfigRepository } from "../repositories/SyncConfigRepository.ts"
 import { findSyncConfig } from "./SyncConfigHandlers.ts"
 
-export const addFieldMapping = implement(AddFieldMapping, (input, { actor }) =>
+export const addFieldMapping = implement(AddFieldMapping, (input, { actor, emit }) =>
   Effect.gen(function* () {
     const config = yield* findSyncConfig(actor.organizationId, input.syncConfigId)
     const reason = validateRule(input.rule)
@@ -37,6 +38,12 @@ export const addFieldMapping = implement(AddFieldMapping, (input, { actor }) =>
         detail: `The sync config already maps ${input.targetField}; remove that mapping first.`
       })
     }
+    yield* emit(FieldMappingAdded, {
+      mappingId: added.value.id,
+      syncConfigId: added.value.syncConfigId,
+      targetField: added.value.targetField,
+      ruleType: added.value.rule.type
+    })
     return added.value
   })
 )

@@ -1,11 +1,13 @@
 /**
- * `learning.progress`: the learning journey's consumer of the CRM's and the service business's events. Each delivered event
+ * `learning.progress`: the learning journey's consumer of the CRM's, the service business's and the
+ * integration hub's events. Each delivered event
  * is recorded for the user who acted and advances their progress; the onboarding events that
  * follow are published caused by it. All of it runs in the delivery's transaction (the handler
  * runs inside it, so `Progression`'s statements and the `EventSink`'s outbox rows join it with the
  * dispatcher's inbox row): a redelivered event changes nothing and publishes nothing.
  */
 import * as CrmEvents from "@tessera/contracts/crm/Events"
+import * as IntegrationEvents from "@tessera/contracts/integration-hub/Events"
 import * as ServiceEvents from "@tessera/contracts/service-business/Events"
 import * as Consumer from "@tessera/dispatcher/Consumer"
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
@@ -32,7 +34,10 @@ export const consumes = [
   ServiceEvents.JobScheduled,
   ServiceEvents.JobCompleted,
   ServiceEvents.InvoiceIssued,
-  ServiceEvents.InvoicePaid
+  ServiceEvents.InvoicePaid,
+  IntegrationEvents.ConnectionCreated,
+  IntegrationEvents.FieldMappingAdded,
+  IntegrationEvents.SyncCompleted
 ] as const
 
 const JsonObject = Schema.Record(Schema.String, Schema.Unknown)

@@ -10,7 +10,16 @@ import {
   RotateCredentials,
   TestConnection
 } from "./Connections.ts"
-import { RecordSynced, SyncCompleted, SyncConfigCreated, SyncFailed, SyncRequested, SyncStarted } from "./Events.ts"
+import {
+  ConnectionCreated,
+  FieldMappingAdded,
+  RecordSynced,
+  SyncCompleted,
+  SyncConfigCreated,
+  SyncFailed,
+  SyncRequested,
+  SyncStarted
+} from "./Events.ts"
 import { AddFieldMapping, ListFieldMappings, RemoveFieldMapping } from "./FieldMappings.ts"
 import {
   CreateSyncConfig,
@@ -45,4 +54,13 @@ export const catalog = [
 ] as const
 
 /** The events the integration hub publishes. */
-export const events = [SyncConfigCreated, SyncRequested, SyncStarted, SyncCompleted, SyncFailed, RecordSynced] as const
+export const events = [
+  ConnectionCreated,
+  SyncConfigCreated,
+  FieldMappingAdded,
+  SyncRequested,
+  SyncStarted,
+  SyncCompleted,
+  SyncFailed,
+  RecordSynced
+] as const

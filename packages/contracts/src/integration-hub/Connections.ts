@@ -7,6 +7,7 @@
 import { command, query } from "@tessera/contract-kit/Contract"
 import { ContractError } from "@tessera/contract-kit/ContractError"
 import { Schema } from "effect"
+import { ConnectionCreated } from "./Events.ts"
 import { ConnectionId, Cursor, InvalidCursor, Limit, Name, owners, Timestamp } from "./Shared.ts"
 
 /** An absolute URL path, e.g. `/contacts`. */
@@ -194,6 +195,7 @@ export const CreateConnection = command({
   output: Connection,
   errors: [CredentialsNotApplicable],
   policy: { auth: "user" },
+  emits: [{ event: ConnectionCreated, when: "The connection is created (id and kind only)" }],
   audit: { input: false },
   acceptance: {
     scenarios: [

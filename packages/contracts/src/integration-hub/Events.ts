@@ -7,7 +7,34 @@
  */
 import { define } from "@tessera/envelope/EventDefinition"
 import { Schema } from "effect"
-import { ConnectionId, Name, Scalar, SyncConfigId, SyncRunId, Timestamp } from "./Shared.ts"
+import { ConnectionId, FieldMappingId, Name, Scalar, SyncConfigId, SyncRunId, Timestamp } from "./Shared.ts"
+
+export const ConnectionCreated = define({
+  type: "integration.connection.created",
+  version: 1,
+  producer: "integration",
+  description:
+    "A connection was created. Carries its id and connector kind only (never its configuration or credentials).",
+  payload: Schema.Struct({
+    connectionId: ConnectionId,
+    kind: Schema.Literals(["rest", "csv", "ndjson", "crm"])
+  }),
+  subject: (payload) => ({ type: "connection", id: payload.connectionId })
+})
+
+export const FieldMappingAdded = define({
+  type: "integration.mapping.added",
+  version: 1,
+  producer: "integration",
+  description: "A field mapping was added to a sync config.",
+  payload: Schema.Struct({
+    mappingId: FieldMappingId,
+    syncConfigId: SyncConfigId,
+    targetField: Schema.String,
+    ruleType: Schema.Literals(["direct", "constant", "template", "lookup"])
+  }),
+  subject: (payload) => ({ type: "sync_config", id: payload.syncConfigId })
+})
 
 export const SyncConfigCreated = define({
   type: "integration.syncConfig.created",

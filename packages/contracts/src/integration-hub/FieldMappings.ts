@@ -8,6 +8,7 @@ import { command, query } from "@tessera/contract-kit/Contract"
 import { ContractError } from "@tessera/contract-kit/ContractError"
 import { Schema } from "effect"
 import { FieldName } from "./Connections.ts"
+import { FieldMappingAdded } from "./Events.ts"
 import { FieldMappingId, owners, Scalar, SyncConfigId, Timestamp } from "./Shared.ts"
 import { SyncConfigNotFound } from "./SyncConfigs.ts"
 
@@ -120,6 +121,7 @@ export const AddFieldMapping = command({
   output: FieldMapping,
   errors: [SyncConfigNotFound, InvalidMapping, TargetFieldTaken],
   policy: { auth: "user" },
+  emits: [{ event: FieldMappingAdded, when: "The mapping is added" }],
   acceptance: {
     scenarios: [
       {
