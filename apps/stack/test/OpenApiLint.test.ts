@@ -12,6 +12,8 @@ import { assert, layer } from "@effect/vitest"
 import { KnownRoutes } from "@tessera/contract-server/EdgeRoutes"
 import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect, Schema } from "effect"
+import { OpenApi } from "effect/http-api"
+import * as FrontDoor from "../src/FrontDoor.ts"
 import * as Stack from "../src/Stack.ts"
 import * as Generated from "./support/Generated.ts"
 
@@ -58,6 +60,20 @@ layer(AppTest.layer(Stack.apps), { excludeTestServices: true })("OpenAPI documen
           })
         )
         sender.close()
+        // The front door's one document over every domain (what `pnpm start` serves at /openapi.json).
+        const contracts = yield* Generated.servedContracts
+        const domains = [...new Set(contracts.map((contract) => contract.key.split(".")[0] ?? ""))].map((domain) => ({
+          domain,
+          name: domain,
+          contracts: contracts.filter((contract) => contract.key.startsWith(`${domain}.`)),
+          openapiPath: `/${domain}/openapi.json`,
+          docsPath: `/${domain}/docs`
+        }))
+        const merged = Path.join(folder, "front-door-openapi.json")
+        Fs.writeFileSync(merged, JSON.stringify(OpenApi.fromApi(FrontDoor.mergedApi(domains))))
+        const mergedOutput = yield* lint(merged)
+        const mergedTotals = Schema.decodeUnknownSync(Totals)(JSON.parse(mergedOutput)).totals
+        results.push({ path: "/openapi.json (front door)", ...mergedTotals, output: mergedOutput })
         Fs.rmSync(folder, { recursive: true, force: true })
         process.stdout.write(
           `${results.map((result) => `redocly lint ${result.path}: ${result.errors} errors, ${result.warnings} warnings`).join("\n")}\n`

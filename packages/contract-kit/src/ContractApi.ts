@@ -191,6 +191,51 @@ const operationTransform =
     }
   }
 
+/**
+ * A generated JSON Schema tidied for OpenAPI linters: an `anyOf`/`oneOf` of a single schema (a
+ * one-member union, which Effect emits as is) becomes that schema.
+ */
+export const tidySchemas = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(tidySchemas)
+  if (node === null || typeof node !== "object") return node
+  const tidied: Record<string, unknown> = Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [key, tidySchemas(value)])
+  )
+  for (const keyword of ["anyOf", "oneOf"]) {
+    const members = tidied[keyword]
+    if (Array.isArray(members) && members.length === 1) {
+      const [only] = members
+      if (only !== null && typeof only === "object" && !Array.isArray(only)) {
+        const { [keyword]: _single, ...rest } = tidied
+        return { ...only, ...rest }
+      }
+    }
+  }
+  return tidied
+}
+
+const objectOf = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value)) : {}
+
+/**
+ * What `redocly lint` (recommended rules) asks of every OpenAPI document, added to `spec`: a
+ * server (relative: the document describes the server serving it), a license, and schemas
+ * without one-member unions. `make` applies it; a document built another way (the stack's front
+ * door merges every domain) applies it in its own `transform`.
+ */
+export const lintReady = (
+  spec: Record<string, unknown>
+): Record<string, unknown> & { readonly components: Record<string, unknown> } => {
+  const components = objectOf(spec.components)
+  return {
+    ...spec,
+    paths: tidySchemas(spec.paths),
+    info: { ...objectOf(spec.info), license: { name: "MIT", identifier: "MIT" } },
+    servers: [{ url: "/", description: "The server this document is served from" }],
+    components: { ...components, schemas: tidySchemas(components.schemas ?? {}) }
+  }
+}
+
 /** One contract's endpoint. */
 export const endpoint = <C extends AnyContract>(contract: C): EndpointOf<C> => {
   const errors: ReadonlyArray<Schema.Top> = [...contract.errors, ...kitErrorsOf(contract)].map(asProblem)
@@ -239,26 +284,26 @@ export const make = <const Domain extends string, const Contracts extends Readon
         description:
           options.description ??
           `Operations of the ${domain} domain. Every endpoint is one contract; operationId is the contract key.`,
-        // What `redocly lint` (recommended rules) asks of every document: a server, a license and
-        // described tags. The server is relative: the document describes the server serving it.
-        transform: (spec) => ({
-          ...spec,
-          info: { ...spec.info, license: { name: "MIT", identifier: "MIT" } },
-          servers: [{ url: "/", description: "The server this document is served from" }],
-          tags: [{ name: domain, description: `Operations of the ${domain} domain, one per contract.` }],
-          components: {
-            ...spec.components,
-            securitySchemes: {
-              ...spec.components?.securitySchemes,
-              bearer: {
-                type: "http",
-                scheme: "bearer",
-                bearerFormat: "JWT",
-                description: "HS256 JWT: sub = user id, org = organization id, roles = string[]"
+        // What `redocly lint` (recommended rules) asks: see `lintReady`; and a described tag.
+        transform: (spec) => {
+          const ready = lintReady(spec)
+          return {
+            ...ready,
+            tags: [{ name: domain, description: `Operations of the ${domain} domain, one per contract.` }],
+            components: {
+              ...objectOf(ready.components),
+              securitySchemes: {
+                ...objectOf(objectOf(spec.components).securitySchemes),
+                bearer: {
+                  type: "http",
+                  scheme: "bearer",
+                  bearerFormat: "JWT",
+                  description: "HS256 JWT: sub = user id, org = organization id, roles = string[]"
+                }
               }
             }
           }
-        })
+        }
       })
     )
   // As in `endpoint`: the group holds exactly `EndpointOf` each contract.
