@@ -5,6 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Deferred, Duration, Effect } from "effect"
 
@@ -33,6 +35,12 @@ export interface Running {
 
 const clockPreload = fileURLToPath(new URL("./ChildClock.ts", import.meta.url))
 
+/**
+ * Node's compile cache for the children (unless the caller set one): a child imports its whole
+ * app from TypeScript sources, and the cache cuts that start-up by about a third after the first.
+ */
+const compileCache = process.env.NODE_COMPILE_CACHE ?? Path.join(Os.tmpdir(), "tessera-test-kit-compile-cache")
+
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null
 
 /**
@@ -44,7 +52,13 @@ export const spawnNode = (name: string, entry: string | URL, env: Record<string,
     Effect.sync((): Running => {
       const path = typeof entry === "string" ? entry : fileURLToPath(entry)
       const child = spawn(process.execPath, ["--import", clockPreload, path], {
-        env: { ...process.env, DATABASE_URL: "", ...env, TESSERA_TEST_CLOCK_OFFSET: String(clockOffset) },
+        env: {
+          ...process.env,
+          DATABASE_URL: "",
+          NODE_COMPILE_CACHE: compileCache,
+          ...env,
+          TESSERA_TEST_CLOCK_OFFSET: String(clockOffset)
+        },
         stdio: ["ignore", "pipe", "pipe", "ipc"]
       })
       let output = ""

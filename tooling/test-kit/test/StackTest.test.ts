@@ -64,7 +64,7 @@ for (const mode of ["in-process", "processes"] as const) {
 
     it.effect("settle fails naming the consumer, the event and the error of a dead letter", () =>
       Effect.gen(function* () {
-        const { ping } = yield* stack.clients({ ...ada, organizationId: "dead" })
+        const { ping } = yield* stack.clients({ ...ada, organizationId: "dead" }, { correlationId: "dead-1" })
         yield* stack.faults.fail("pong.reply", 100, { eventType: Echo.PingSent })
         yield* ping["ping.send"]({ payload: { pingId: "d1", text: "hi" } })
         const failure = yield* Effect.flip(stack.settle()).pipe(Effect.ensuring(stack.faults.clear))
@@ -75,6 +75,8 @@ for (const mode of ["in-process", "processes"] as const) {
         // Looked at, it no longer fails settle.
         const dead = yield* stack.deadLetters("pong.reply")
         assert.strictEqual(dead.length, 1)
+        const chain = yield* stack.chain("dead-1")
+        assert.include(chain.text, "✗ dead letter of pong.reply: Exhausted")
         yield* stack.settle()
       })
     )
