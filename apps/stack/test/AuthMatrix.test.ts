@@ -15,6 +15,19 @@ import * as Generated from "./support/Generated.ts"
 
 type Expected = 401 | 403 | "admitted"
 
+/** Column labels of the printed table. */
+const SHORT: Record<string, string> = {
+  "no token": "no-token",
+  malformed: "malformed",
+  expired: "expired",
+  "other secret": "oth-secret",
+  "alg none": "alg-none",
+  "guessed key": "guess-key",
+  "other organization": "other-org",
+  "missing role": "no-role",
+  "service principal": "service"
+}
+
 const codeOf = (body: string): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(body)
@@ -106,7 +119,7 @@ layer(AppTest.layer(Stack.apps), { excludeTestServices: true })("auth matrix", (
         const responses = cells.map((cell) => cell.response)
         const header = `${"operation".padEnd(36)} ${cells
           .slice(0, 9)
-          .map((cell) => cell.column.padStart(10).slice(-10))
+          .map((cell) => (SHORT[cell.column] ?? cell.column).padStart(10))
           .join(" ")}`
         process.stdout.write(
           [
