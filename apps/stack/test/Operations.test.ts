@@ -259,6 +259,9 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
         assert.include(summary.text, '"consumer":"test.stalled","lag":1')
         const live = yield* request(port, "/health/live")
         assert.strictEqual(live.status, 200)
+        const wrongMethod = yield* request(port, "/health/ready", { method: "POST" })
+        assert.strictEqual(wrongMethod.status, 405)
+        assert.strictEqual((yield* request(port, "/metrics", { method: "DELETE" })).status, 405)
         yield* sql`DELETE FROM dispatch.deliveries WHERE consumer = 'test.stalled'`
         yield* sql`DELETE FROM dispatch.subscriptions WHERE consumer = 'test.stalled'`
 

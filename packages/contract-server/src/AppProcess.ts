@@ -34,6 +34,7 @@ import type * as App from "./App.ts"
 import { Auth, fromConfig } from "./Auth.ts"
 import * as ContractKitSchema from "./ContractKitSchema.ts"
 import * as ContractServer from "./ContractServer.ts"
+import * as EdgeRoutes from "./EdgeRoutes.ts"
 import * as IdempotencyRetention from "./IdempotencyRetention.ts"
 import * as NodeServer from "./NodeServer.ts"
 import * as ProcessConfig from "./ProcessConfig.ts"
@@ -194,6 +195,8 @@ const healthRoutes = (settings: ProcessConfig.Settings, dispatch: DispatchOption
       yield* router.add("GET", "/health/live", live)
       yield* router.add("GET", "/health/ready", ready)
       yield* router.add("GET", "/health", summary)
+      // Another method on these paths answers 405 with `Allow`, not 404.
+      for (const path of ["/health/live", "/health/ready", "/health"]) yield* EdgeRoutes.register("GET", path)
     })
   )
 

@@ -23,6 +23,7 @@ import type { HttpServerResponse as Response } from "effect/http"
 import { FetchHttpClient, HttpMiddleware, HttpRouter, HttpServerResponse } from "effect/http"
 import type { LogLevel } from "effect/LogLevel"
 import { OtlpExporter, OtlpSerialization, OtlpTracer, PrometheusMetrics } from "effect/observability"
+import * as EdgeRoutes from "./EdgeRoutes.ts"
 import { InvalidConfiguration, type LogLevelName, type LogSettings, setting } from "./ProcessConfig.ts"
 
 // --- logs -----------------------------------------------------------------------------------------
@@ -330,19 +331,22 @@ export const recordPools = (rows: ReadonlyArray<PoolRow>, limits: Readonly<Recor
  */
 export const metricsRoute = <R>(refresh: Effect.Effect<void, unknown, R>) =>
   HttpRouter.use((router) =>
-    router.add(
-      "GET",
-      "/metrics",
-      Effect.gen(function* () {
-        yield* refresh.pipe(
-          Effect.timeout("2 seconds"),
-          Effect.catchCause((cause) => Effect.logWarning("/metrics: reading the database figures failed", cause))
-        )
-        const text = yield* PrometheusMetrics.format()
-        return HttpServerResponse.text(text, {
-          contentType: "text/plain; version=0.0.4; charset=utf-8",
-          headers: { "cache-control": "no-store" }
+    Effect.andThen(
+      EdgeRoutes.register("GET", "/metrics"),
+      router.add(
+        "GET",
+        "/metrics",
+        Effect.gen(function* () {
+          yield* refresh.pipe(
+            Effect.timeout("2 seconds"),
+            Effect.catchCause((cause) => Effect.logWarning("/metrics: reading the database figures failed", cause))
+          )
+          const text = yield* PrometheusMetrics.format()
+          return HttpServerResponse.text(text, {
+            contentType: "text/plain; version=0.0.4; charset=utf-8",
+            headers: { "cache-control": "no-store" }
+          })
         })
-      })
+      )
     )
   )
