@@ -131,7 +131,7 @@ export const faultsFired = (consumer: string) =>
       const [row] = yield* sql.unsafe<{ last_value: string; is_called: boolean }>(
         `SELECT last_value::text, is_called FROM ${fault.seq}`
       )
-      if (row !== undefined && row.is_called) fired += Math.min(Number(row.last_value), fault.times)
+      if (row?.is_called === true) fired += Math.min(Number(row.last_value), fault.times)
     }
     return fired
   })

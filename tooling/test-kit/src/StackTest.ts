@@ -459,7 +459,7 @@ export const make = <const C extends Catalogs>(options: Options<C>) => {
           message:
             rt.mode === "processes"
               ? `${domain} is not running in this stack`
-              : `processes.* needs TESSERA_TEST_MODE=processes (this stack runs in one process)`
+              : `processes.* (on ${domain}) needs TESSERA_TEST_MODE=processes or mode: "processes": this stack runs in one process`
         })
       }
       return { rt, child }

@@ -112,6 +112,19 @@ for (const mode of ["in-process", "processes"] as const) {
       })
     )
 
+    it.effect("processes.* answers for a running process, and refuses in one process saying why", () =>
+      Effect.gen(function* () {
+        if (stack.mode === "processes") {
+          assert.include(yield* stack.processes.output("pong"), "is up at")
+        } else {
+          const refused = yield* Effect.flip(stack.processes.stop("pong"))
+          assert.include(refused.message, "TESSERA_TEST_MODE=processes")
+        }
+        const unknown = yield* Effect.flip(stack.clients(ada).pipe(Effect.andThen(stack.processes.output("nope"))))
+        assert.include(unknown.message, "nope")
+      })
+    )
+
     it.effect("the clock the test moves is the one the apps and the workers read", () =>
       Effect.gen(function* () {
         const { ping } = yield* stack.clients({ ...ada, organizationId: "clock" })
