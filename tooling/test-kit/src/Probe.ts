@@ -176,3 +176,10 @@ export const redeliver = (consumer: string, organizationId: string | undefined, 
       SELECT (SELECT count(*) FROM requeued)::int AS n, pg_notify(${dispatchChannel}, ${consumer}) IS NULL AS notified`
     return rows[0]?.n ?? 0
   })
+
+/** Consumers with injected faults (their failures are expected). */
+export const faultedConsumers = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.map(sql<{ consumer: string }>`SELECT DISTINCT consumer FROM test_kit.faults`, (rows) =>
+    rows.map((r) => r.consumer)
+  )
+)

@@ -6,6 +6,8 @@
  * `recheck` in case a retry's back-off ends without any change.
  *
  * It fails, naming consumer, event and error:
+ * - when a handler fails and its retry is scheduled (unless faults were injected into that
+ *   consumer, or `allowRetries`),
  * - when a handler sends an event to the dead letters (one not yet seen through `deadLetters`),
  * - when a consumer is still behind after `timeout` (its pending events and their last errors).
  * Paused consumers (`faults.pause`) are left out: their lag is the point.
@@ -24,6 +26,12 @@ export interface SettleOptions {
   readonly allowDeadLetters?: boolean | undefined
   /** Wait for paused consumers too (by default their lag is left alone): fails after `timeout`. */
   readonly includePaused?: boolean | undefined
+  /**
+   * A handler's failed attempt waiting for its retry fails `settle` at once — naming consumer,
+   * event and error — unless the consumer has faults injected (`faults.fail`) or this is `true`:
+   * then retries are waited for, and only a dead letter or the timeout fails it.
+   */
+  readonly allowRetries?: boolean | undefined
 }
 
 interface PendingRow {
@@ -64,6 +72,16 @@ const describePending = (rows: ReadonlyArray<PendingRow>) =>
     )
     .join("\n")
 
+/** Undelivered rows of `consumers` (only those that failed, if `failedOnly`), with their events. */
+const pendingRows = (sql: SqlClient.SqlClient, consumers: ReadonlyArray<string>, failedOnly: boolean) =>
+  sql<PendingRow>`
+    SELECT d.consumer, d.position::text, e.event_type, e.event_version, e.event_id::text, d.subject_key,
+      d.failures, d.abandoned, d.last_error, d.leased_until IS NOT NULL AS leased
+    FROM dispatch.deliveries d JOIN dispatch.events e ON e.position = d.position
+    WHERE NOT d.dead AND d.consumer = ANY(${`{${consumers.map((c) => JSON.stringify(c)).join(",")}}`}::text[])
+      AND ${failedOnly ? sql`d.failures > 0` : sql`TRUE`}
+    ORDER BY d.position LIMIT 20`.pipe(Effect.orDie)
+
 /**
  * Builds `settle` for a stack: `changes` receives one item per probe notification; `seenDeadLetters`
  * holds the dead letters (`consumer#position`) the test already looked at.
@@ -96,6 +114,19 @@ export const make =
             })
           }
         }
+        const retrying = lag.filter((l) => l.retrying > 0 && !paused.has(l.consumer)).map((l) => l.consumer)
+        if (options.allowRetries !== true && retrying.length > 0) {
+          const faulted = new Set(yield* Probe.faultedConsumers)
+          const unexpected = retrying.filter((consumer) => !faulted.has(consumer))
+          if (unexpected.length > 0) {
+            const failing = yield* pendingRows(sql, unexpected, true)
+            if (failing.length > 0) {
+              return yield* new SettleError({
+                message: `settle: a handler failed (its retry is scheduled; settle({ allowRetries: true }) waits for it):\n${describePending(failing)}`
+              })
+            }
+          }
+        }
         return lag.filter((l) => l.pending > 0 && !paused.has(l.consumer)).map((l) => l.consumer)
       })
       const wait = Effect.gen(function* () {
@@ -110,13 +141,13 @@ export const make =
           duration: timeout,
           orElse: () =>
             Effect.gen(function* () {
-              const paused = options.includePaused === true ? [] : yield* Probe.pausedConsumers
-              const pending = yield* sql<PendingRow>`
-                SELECT d.consumer, d.position::text, e.event_type, e.event_version, e.event_id::text, d.subject_key,
-                  d.failures, d.abandoned, d.last_error, d.leased_until IS NOT NULL AS leased
-                FROM dispatch.deliveries d JOIN dispatch.events e ON e.position = d.position
-                WHERE NOT d.dead AND NOT (d.consumer = ANY(${`{${paused.map((p) => JSON.stringify(p)).join(",")}}`}::text[]))
-                ORDER BY d.position LIMIT 20`.pipe(Effect.orDie)
+              const paused = new Set(options.includePaused === true ? [] : yield* Probe.pausedConsumers)
+              const behind = (yield* admin.lag()).filter((l) => l.pending > 0 && !paused.has(l.consumer))
+              const pending = yield* pendingRows(
+                sql,
+                behind.map((l) => l.consumer),
+                false
+              )
               const consumers = [...new Set(pending.map((p) => p.consumer))]
               return yield* new SettleError({
                 message: `settle: ${consumers.join(", ")} still behind after ${Duration.format(timeout)}:\n${describePending(pending)}`

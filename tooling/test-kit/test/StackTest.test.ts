@@ -81,6 +81,22 @@ for (const mode of ["in-process", "processes"] as const) {
       })
     )
 
+    it.effect("a handler failing unexpectedly fails settle at once, naming the consumer, the event and the error", () =>
+      Effect.gen(function* () {
+        const { ping } = yield* stack.clients({ ...ada, organizationId: "boom" })
+        yield* ping["ping.send"]({ payload: { pingId: "b1", text: "boom" } })
+        const failure = yield* Effect.flip(stack.settle())
+        assert.include(failure.message, "pong.reply: ping.sent@1")
+        assert.include(failure.message, "Boom")
+        // Let it run its course, and acknowledge its dead letter so later tests settle.
+        yield* stack.settle({ allowRetries: true, allowDeadLetters: true })
+        assert.lengthOf(
+          (yield* stack.deadLetters("pong.reply")).filter((d) => d.subjectKey === "ping:b1"),
+          1
+        )
+      })
+    )
+
     it.effect("a handler crashing mid-transaction commits nothing; the event is handled again", () =>
       Effect.gen(function* () {
         const { ping } = yield* stack.clients({ ...ada, organizationId: "crash" })
