@@ -1,8 +1,8 @@
 /**
  * The integration hub as an `App`: its migrations, its services (repositories, the credential
- * vault, the file folder, the sync engine), its routes (nineteen contracts), its workers (the
- * `integration.sync` consumer running sync runs page by page, and the cron scheduler) and its
- * demo data.
+ * vault, the file folder, the sync engine), its routes (nineteen contracts) and its workers: the
+ * `integration.sync` consumer running sync runs page by page, `integration.crmContacts` feeding
+ * syncs that read the CRM from its `contact.created` events, and the cron scheduler.
  *
  * From the process it needs `SqlClient` (and `PgClient` for the workers), `Auth` for the routes
  * and an `EventSink` (the dispatcher's outbox).
@@ -12,10 +12,15 @@ import * as ContractServer from "@tessera/contract-server/ContractServer"
 import { events } from "@tessera/contracts/integration-hub/Catalog"
 import { registry } from "@tessera/contracts/registry"
 import * as Migrations from "@tessera/database/Migrations"
+import type * as Consumer from "@tessera/dispatcher/Consumer"
 import * as Worker from "@tessera/dispatcher/Worker"
+import type { EventSink } from "@tessera/envelope/EventSink"
 import { Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
+import type { SqlClient } from "effect/sql"
 import CreateIntegration from "../migrations/0001_create_integration.ts"
+import CrmRecords from "../migrations/0002_crm_records.ts"
+import { CrmContactConsumer } from "./consumers/CrmContactConsumer.ts"
 import { SyncRunConsumer } from "./consumers/SyncRunConsumer.ts"
 import { IntegrationIds } from "./domain/IntegrationIds.ts"
 import {
@@ -77,7 +82,8 @@ export const catalog = [
 export const schemaMigrations: Migrations.SchemaMigrations = {
   schema: "integration",
   migrations: {
-    "0001_create_integration": CreateIntegration
+    "0001_create_integration": CreateIntegration,
+    "0002_crm_records": CrmRecords
   }
 }
 
@@ -108,7 +114,10 @@ export const routes = ContractServer.layer({
   docsPath: "/integration/docs"
 }).pipe(Layer.provide(services))
 
-export const consumers = [SyncRunConsumer] as const
+/** The app's event consumers (one service type for the worker: what either needs). */
+export const consumers: ReadonlyArray<
+  Consumer.Consumer<SyncEngine | RunRepository | IntegrationIds | EventSink | SqlClient.SqlClient>
+> = [SyncRunConsumer, CrmContactConsumer]
 
 /** The sync consumer and the scheduler. Any number of processes may run them (see `Scheduler`). */
 export const workers = (options: Partial<Worker.Options> = {}) =>

@@ -12,7 +12,7 @@ import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect, Layer } from "effect"
 import { IntegrationApp } from "../src/IntegrationApp.ts"
 import * as FakeRemote from "./support/FakeRemote.ts"
-import { clientAs, eventually, freshOrg, storedEvents } from "./support/IntegrationTestLayer.ts"
+import { clientAs, eventually, freshOrg, readFile, storedEvents } from "./support/IntegrationTestLayer.ts"
 
 const CrmApi = ContractApi.make("crm", crmCatalog)
 
@@ -89,6 +89,35 @@ layer(TestLayer, { excludeTestServices: true })("HTTP → CRM", (it) => {
 
       const synced = (yield* storedEvents(organizationId)).filter((e) => e.event_type === "integration.record.synced")
       assert.strictEqual(synced.length, 31)
+    })
+  )
+
+  it.effect("the CRM's contact.created events feed an outbound sync (CRM → file)", () =>
+    Effect.gen(function* () {
+      const { user } = freshOrg("outbound")
+      const hub = yield* clientAs(user)
+      const crm = yield* hub.integration["integration.connection.create"]({
+        payload: { name: "Our CRM", config: { kind: "crm" } }
+      })
+      const file = yield* hub.integration["integration.connection.create"]({
+        payload: { name: "Export", config: { kind: "ndjson", path: "crm-export.ndjson" } }
+      })
+      const config = yield* hub.integration["integration.syncConfig.create"]({
+        payload: { name: "CRM → file", sourceConnectionId: crm.id, targetConnectionId: file.id }
+      })
+      const crmClient = yield* AppTest.client(CrmApi, user)
+      const ada = yield* crmClient.crm["crm.contact.create"]({ payload: { firstName: "Ada" } })
+      const done = yield* eventually(
+        Effect.map(hub.integration["integration.syncRun.list"]({ payload: { syncConfigId: config.id } }), (page) =>
+          page.items.some((run) => run.status === "succeeded" && run.created >= 1) ? page.items : undefined
+        )
+      )
+      assert.isAbove(done.length, 0)
+      const lines = readFile("crm-export.ndjson")
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+      assert.deepInclude(lines, { id: ada.id, companyId: null, ownerId: user.userId })
     })
   )
 })

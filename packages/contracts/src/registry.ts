@@ -108,7 +108,7 @@ export const registry = make({
   },
   "contact.created": {
     producer: "crm",
-    consumers: ["learning"],
+    consumers: ["learning", "integration"],
     owningContract: "crm.contact.create",
     versions: [version(ContactCreated, v1("A contact was added; ids only, no personal data."))]
   },

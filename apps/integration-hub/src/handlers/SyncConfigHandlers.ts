@@ -38,10 +38,7 @@ export const findSyncConfig = (organizationId: string, syncConfigId: string) =>
     )
   )
 
-const canRead = (connection: Connection) =>
-  connection.config.kind === "csv" ||
-  connection.config.kind === "ndjson" ||
-  (connection.config.kind === "rest" && connection.config.read !== undefined)
+const canRead = (connection: Connection) => connection.config.kind !== "rest" || connection.config.read !== undefined
 
 const canWrite = (connection: Connection) => connection.config.kind !== "rest" || connection.config.write !== undefined
 

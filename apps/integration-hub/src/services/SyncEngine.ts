@@ -20,7 +20,8 @@ import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import { type EmitContext, EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
 import { Clock, Context, Data, Effect, Layer, Option, Result, Schedule } from "effect"
 import { HttpClient } from "effect/http"
-import { checksum, compile, type Mapper, type SourceRecord } from "../domain/Mapping.ts"
+import { SqlClient } from "effect/sql"
+import { checksum, compile, externalIdOf, type Mapper, type SourceRecord } from "../domain/Mapping.ts"
 import { ConnectionRepository } from "../repositories/ConnectionRepository.ts"
 import { RunRepository } from "../repositories/RunRepository.ts"
 import { SyncConfigRepository } from "../repositories/SyncConfigRepository.ts"
@@ -124,6 +125,7 @@ export class SyncEngine extends Context.Service<
       const files = yield* FileRoot
       const http = yield* HttpClient.HttpClient
       const sink = yield* EventSink
+      const sql = yield* SqlClient.SqlClient
 
       const endpoint = (
         organizationId: string,
@@ -148,13 +150,13 @@ export class SyncEngine extends Context.Service<
               return FileConnector.make(config, yield* files.resolve(config.path))
             case "crm":
               return {
-                source: undefined,
+                source: CrmConnector.makeSource(sql, organizationId, config.object ?? "contacts"),
                 target:
                   crm === undefined
                     ? undefined
                     : yield* CrmConnector.makeTarget(crm).pipe(Effect.provideService(EventSink, sink)),
                 health: Effect.succeed(CrmConnector.health),
-                idOf: () => undefined
+                idOf: (record) => externalIdOf(record, "id")
               }
           }
         })
