@@ -58,12 +58,17 @@ export const isRealDateWhenDateLike = (value: string): boolean => {
 /** Whether a string can be stored by PostgreSQL as `text` and inside `jsonb`. */
 export const isStorableString = (value: string): boolean => !value.includes("\u0000") && value.isWellFormed()
 
+const startsLikeDate = (value: string): boolean => {
+  const first = value.charCodeAt(0)
+  return value.length >= 10 && first >= 48 && first <= 57 && value.charCodeAt(4) === 45
+}
+
 const stringProblem = (value: string): string | undefined =>
   value.includes("\u0000")
     ? "Contains a NUL character"
     : !value.isWellFormed()
       ? "Contains an unpaired UTF-16 surrogate"
-      : !isRealDateWhenDateLike(value)
+      : startsLikeDate(value) && !isRealDateWhenDateLike(value)
         ? "Is spelled as a date or timestamp but is not a real one"
         : undefined
 
@@ -73,35 +78,44 @@ const stringProblem = (value: string): string | undefined =>
  */
 export const check = (value: unknown): ReadonlyArray<Issue> => {
   const issues: Array<Issue> = []
-  const walk = (node: unknown, path: ReadonlyArray<string | number>, depth: number): void => {
+  // The path is built only when there is an issue to report (the walk runs on every call).
+  type Trail = { readonly parent: Trail; readonly segment: string | number } | undefined
+  const pathOf = (trail: Trail): ReadonlyArray<string | number> => {
+    const path: Array<string | number> = []
+    for (let at = trail; at !== undefined; at = at.parent) path.unshift(at.segment)
+    return path
+  }
+  const walk = (node: unknown, trail: Trail, depth: number): void => {
     if (issues.length >= 20) return
     if (typeof node === "string") {
       const problem = stringProblem(node)
-      if (problem !== undefined) issues.push({ path, message: problem })
+      if (problem !== undefined) issues.push({ path: pathOf(trail), message: problem })
       return
     }
     if (typeof node === "number") {
-      if (!Number.isFinite(node)) issues.push({ path, message: "Is not a finite number" })
+      if (!Number.isFinite(node)) issues.push({ path: pathOf(trail), message: "Is not a finite number" })
       else if (Number.isInteger(node) && !Number.isSafeInteger(node)) {
-        issues.push({ path, message: "Is an integer outside the safe range (±9007199254740991)" })
+        issues.push({ path: pathOf(trail), message: "Is an integer outside the safe range (±9007199254740991)" })
       }
       return
     }
     if (node === null || typeof node !== "object") return
     if (depth >= MAX_DEPTH) {
-      issues.push({ path, message: `Nests deeper than ${MAX_DEPTH} levels` })
+      issues.push({ path: pathOf(trail), message: `Nests deeper than ${MAX_DEPTH} levels` })
       return
     }
     if (Array.isArray(node)) {
-      for (const [index, item] of node.entries()) walk(item, [...path, index], depth + 1)
+      for (let index = 0; index < node.length; index++) walk(node[index], { parent: trail, segment: index }, depth + 1)
       return
     }
-    for (const [key, item] of Object.entries(node)) {
-      if (!isStorableString(key)) issues.push({ path: [...path, key], message: "The property name is not storable" })
-      walk(item, [...path, key], depth + 1)
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue
+      const at = { parent: trail, segment: key }
+      if (!isStorableString(key)) issues.push({ path: pathOf(at), message: "The property name is not storable" })
+      walk(Reflect.get(node, key), at, depth + 1)
     }
   }
-  walk(value, [], 0)
+  walk(value, undefined, 0)
   return issues
 }
 

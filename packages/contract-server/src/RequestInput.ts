@@ -54,6 +54,9 @@ export const checkDeclaredLength = (request: HttpServerRequest.HttpServerRequest
     : Effect.void
 }
 
+/** Strict UTF-8 (a malformed body is a 400, not replacement characters). Stateless between calls. */
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
 const JSON_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;.*)?$/i
 
 const edgeChecked = (value: unknown) => {
@@ -81,7 +84,7 @@ export const jsonBody = (request: HttpServerRequest.HttpServerRequest, limit: nu
       )
     )
     const text = yield* Effect.try({
-      try: () => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+      try: () => utf8.decode(bytes),
       catch: () => new InvalidInput({ detail: "The request body is not valid UTF-8", issues: [] })
     })
     const value = yield* Effect.try({
