@@ -423,6 +423,11 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
           { DATABASE_URL: url, PORT: "0", TESSERA_DISPATCH_CONCURRENCY: "many" },
           'invalid configuration: TESSERA_DISPATCH_CONCURRENCY is "many"'
         )
+        const unparseable = yield* failsWith(
+          { DATABASE_URL: `not a url ${DB_PASSWORD}`, PORT: "0" },
+          "invalid configuration: DATABASE_URL is not valid; expected a URL such as postgres://user:password@host:5432/database"
+        )
+        assert.notInclude(unparseable, DB_PASSWORD)
         yield* failsWith(
           { DATABASE_URL: url, PORT: "0", TESSERA_ENV: "production", TESSERA_AUTH_SECRET: "" },
           "TESSERA_AUTH_SECRET is required when TESSERA_ENV=production"
