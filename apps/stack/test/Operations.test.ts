@@ -265,6 +265,13 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
         yield* sql`DELETE FROM dispatch.deliveries WHERE consumer = 'test.stalled'`
         yield* sql`DELETE FROM dispatch.subscriptions WHERE consumer = 'test.stalled'`
 
+        // The workers polled all along (every second per lane): none of that background SQL became a trace.
+        const backgroundRoots = receiver.spans().filter((span) => span.name.startsWith("sql.") && !span.parentSpanId)
+        assert.deepStrictEqual(
+          backgroundRoots.map((span) => span.name),
+          []
+        )
+
         const exit = yield* stopWith(stack, "SIGTERM")
         assert.strictEqual(exit.code, 0)
         // Logs: JSON, one object a line, and no secret anywhere in them.

@@ -145,6 +145,15 @@ export const tracingSettings: Effect.Effect<TracingSettings | undefined, Invalid
 )
 
 /**
+ * Background SQL — the workers' claims and polls, LISTEN, retention sweeps, `/metrics` — would
+ * start a new one-span trace every second. Root spans named `sql.*` are therefore not sampled
+ * (nor their children); a statement inside a request, a handler or a consumer's handling is a
+ * child span and is exported with its trace.
+ */
+const isBackground = (options: { readonly name: string; readonly parent: Option.Option<Tracer.AnySpan> }) =>
+  Option.isNone(options.parent) && options.name.startsWith("sql.")
+
+/**
  * The OTLP tracer for `settings` (spans of `serviceName` unless `OTEL_SERVICE_NAME` names the
  * service), or nothing when tracing is off. Spans still buffered are flushed when it is released.
  */
@@ -154,12 +163,23 @@ export const tracingLayer = (
 ): Layer.Layer<OtlpExporter.Flusher> =>
   settings === undefined
     ? OtlpExporter.layerFlusher
-    : OtlpTracer.layer({
-        url: settings.url,
-        resource: { serviceName: settings.serviceName ?? serviceName },
-        headers: settings.headers,
-        exportInterval: settings.exportInterval
-      }).pipe(
+    : Layer.effect(
+        Tracer.Tracer,
+        Effect.map(
+          OtlpTracer.make({
+            url: settings.url,
+            resource: { serviceName: settings.serviceName ?? serviceName },
+            headers: settings.headers,
+            exportInterval: settings.exportInterval
+          }),
+          (otlp) =>
+            Tracer.make({
+              span: (options) => otlp.span(isBackground(options) ? { ...options, sampled: false } : options),
+              context: otlp.context
+            })
+        )
+      ).pipe(
+        Layer.provideMerge(OtlpExporter.layerFlusher),
         Layer.provide(
           settings.protocol === "http/json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf
         ),
