@@ -64,6 +64,7 @@ const startHub = (url: Redacted.Redacted<string>) =>
             TESSERA_INTEGRATION_FILES: filesDir,
             TESSERA_DISPATCH_POLL_INTERVAL: "100 millis",
             TESSERA_DISPATCH_LEASE: "12 seconds",
+            TESSERA_INTEGRATION_STEP_BUDGET: "200 millis",
             TESSERA_HTTP_LOG: "true"
           },
           stdio: ["ignore", "pipe", "pipe"]

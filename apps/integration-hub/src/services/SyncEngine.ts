@@ -1,12 +1,13 @@
 /**
- * The sync engine. A run is a chain of page steps: each handled `integration.sync.requested`
- * event runs one page — read from the run's checkpointed position, map, skip what is unchanged
- * (content checksum per external id), upsert the rest into the target, save the checksums, the
- * counts, the failures and the next position — all in the delivery's transaction, which then
- * requests the next page (or ends the run). A page is short, far below the dispatcher's handler
- * timeout; a process killed mid-page leaves the last committed checkpoint, and the redelivered
- * event runs the page again from there (file targets cut back what the dead attempt appended;
- * REST and CRM writes are upserts by external id), so nothing is written twice.
+ * The sync engine. A run is a chain of steps: each handled `integration.sync.requested` event
+ * runs pages — read from the run's checkpointed position, map, skip what is unchanged (content
+ * checksum per external id), upsert the rest into the target, save the checksums, the counts, the
+ * failures and the next position — back to back while the step's budget lasts
+ * (`TESSERA_INTEGRATION_STEP_BUDGET`, 1 second; a page started within it finishes), all in the
+ * delivery's transaction, which then requests the next step (or ends the run). A step stays far
+ * below the dispatcher's handler timeout; a process killed mid-step leaves the last committed
+ * checkpoint, and the redelivered event runs from there (file targets cut back what the dead
+ * attempt appended; REST and CRM writes are upserts by external id), so nothing is written twice.
  *
  * Remote calls of a page are retried with backoff (`PageRetry`) while they are retryable (a
  * timeout, 429 with `Retry-After`, 5xx); then the run fails with the remote's error summarized.
@@ -18,7 +19,7 @@ import type { SyncConfig } from "@tessera/contracts/integration-hub/SyncConfigs"
 import { MAX_RECORDED_FAILURES, type SyncRun } from "@tessera/contracts/integration-hub/SyncRuns"
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import { type EmitContext, EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
-import { Clock, Context, Data, Effect, Layer, Option, Result, Schedule } from "effect"
+import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Result, Schedule } from "effect"
 import { HttpClient } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { checksum, compile, externalIdOf, type Mapper, type SourceRecord } from "../domain/Mapping.ts"
@@ -126,6 +127,9 @@ export class SyncEngine extends Context.Service<
       const http = yield* HttpClient.HttpClient
       const sink = yield* EventSink
       const sql = yield* SqlClient.SqlClient
+      const stepBudget = yield* Config.Duration("TESSERA_INTEGRATION_STEP_BUDGET").pipe(
+        Config.withDefault(Duration.seconds(1))
+      )
 
       const endpoint = (
         organizationId: string,
@@ -267,104 +271,120 @@ export class SyncEngine extends Context.Service<
               return yield* new RunAborted({ message: `the connection ${target.connection.id} cannot be written` })
             }
             const mapper = compile(yield* configs.mappings(organizationId, config.value.id))
-            const read_ = yield* read(reader.source, checkpoint.position ?? null, config.value.pageSize)
-            const mapped = mapItems(read_.items, mapper, reader.idOf)
+            // Pages follow one another in this transaction while the step's budget lasts; then the
+            // next page is requested (a new event, a new transaction).
+            const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(stepBudget)
+            let current = run
+            let cp = checkpoint
+            let pageNo = page
+            for (;;) {
+              const read_ = yield* read(reader.source, cp.position ?? null, config.value.pageSize)
+              const mapped = mapItems(read_.items, mapper, reader.idOf)
 
-            const known = yield* runs.checksums(
-              organizationId,
-              config.value.id,
-              mapped.out.map((record) => record.externalId)
-            )
-            const changed = mapped.out.filter((record) => {
-              const previous = known.get(record.externalId)
-              if (previous === undefined) return true
-              return previous !== record.checksum && config.value.conflictPolicy === "source_wins"
-            })
-            const written = yield* writer.target.write(changed, checkpoint.targetState ?? null).pipe(
-              Effect.retry({ schedule: PageRetry, while: (error: RemoteError) => error.retryable }),
-              Effect.mapError((error) => new RunAborted({ message: `writing failed: ${error.message}` }))
-            )
-            const refused = new Set(written.failures.map((failure) => failure.externalId))
-            const ok = changed.filter((record) => !refused.has(record.externalId))
-            yield* runs.saveChecksums(organizationId, config.value.id, run.id, ok)
+              const known = yield* runs.checksums(
+                organizationId,
+                config.value.id,
+                mapped.out.map((record) => record.externalId)
+              )
+              const changed = mapped.out.filter((record) => {
+                const previous = known.get(record.externalId)
+                if (previous === undefined) return true
+                return previous !== record.checksum && config.value.conflictPolicy === "source_wins"
+              })
+              const written = yield* writer.target.write(changed, cp.targetState ?? null).pipe(
+                Effect.retry({ schedule: PageRetry, while: (error: RemoteError) => error.retryable }),
+                Effect.mapError((error) => new RunAborted({ message: `writing failed: ${error.message}` }))
+              )
+              const refused = new Set(written.failures.map((failure) => failure.externalId))
+              const ok = changed.filter((record) => !refused.has(record.externalId))
+              yield* runs.saveChecksums(organizationId, config.value.id, run.id, ok)
 
-            const created = ok.filter((record) => !known.has(record.externalId)).length
-            const failures = [
-              ...mapped.failures,
-              ...written.failures.map((failure) => ({ externalId: failure.externalId, message: failure.message }))
-            ]
-            const failed = failures.length
-            const skipped = mapped.out.length - changed.length + mapped.duplicates
-            const total = {
-              created: run.created + created,
-              updated: run.updated + ok.length - created,
-              skipped: run.skipped + skipped,
-              failed: run.failed + failed
-            }
-            const last = read_.next === null
-            const finishedStatus =
-              total.failed === 0
-                ? ("succeeded" as const)
-                : total.created + total.updated + total.skipped === 0
-                  ? ("failed" as const)
-                  : ("partially_failed" as const)
-            const at = yield* now()
-            const saved = yield* runs.savePage(
-              organizationId,
-              run.id,
-              {
-                created,
-                updated: ok.length - created,
-                skipped,
-                failed,
-                failures: failures
-                  .slice(0, MAX_RECORDED_FAILURES)
-                  .map((failure) => ({ page, externalId: failure.externalId, message: failure.message })),
-                checkpoint: { position: read_.next, targetState: written.state ?? checkpoint.targetState ?? null },
-                finished: last
-                  ? {
-                      status: finishedStatus,
-                      error: finishedStatus === "failed" ? `every record failed (${total.failed})` : null
+              const created = ok.filter((record) => !known.has(record.externalId)).length
+              const failures = [
+                ...mapped.failures,
+                ...written.failures.map((failure) => ({ externalId: failure.externalId, message: failure.message }))
+              ]
+              const failed = failures.length
+              const skipped = mapped.out.length - changed.length + mapped.duplicates
+              const total = {
+                created: current.created + created,
+                updated: current.updated + ok.length - created,
+                skipped: current.skipped + skipped,
+                failed: current.failed + failed
+              }
+              const last = read_.next === null
+              const finishedStatus =
+                total.failed === 0
+                  ? ("succeeded" as const)
+                  : total.created + total.updated + total.skipped === 0
+                    ? ("failed" as const)
+                    : ("partially_failed" as const)
+              const at = yield* now()
+              const next = { position: read_.next, targetState: written.state ?? cp.targetState ?? null }
+              const saved = yield* runs.savePage(
+                organizationId,
+                run.id,
+                {
+                  created,
+                  updated: ok.length - created,
+                  skipped,
+                  failed,
+                  failures: failures
+                    .slice(0, MAX_RECORDED_FAILURES)
+                    .map((failure) => ({ page: pageNo, externalId: failure.externalId, message: failure.message })),
+                  checkpoint: next,
+                  finished: last
+                    ? {
+                        status: finishedStatus,
+                        error: finishedStatus === "failed" ? `every record failed (${total.failed})` : null
+                      }
+                    : undefined
+                },
+                at
+              )
+              if (!last && at.getTime() < deadline) {
+                current = saved
+                cp = next
+                pageNo++
+                continue
+              }
+              if (!last) {
+                yield* publish([
+                  {
+                    definition: SyncRequested,
+                    payload: { runId: run.id, syncConfigId: run.syncConfigId, page: saved.currentPage }
+                  }
+                ])
+              } else if (saved.status === "failed") {
+                yield* publish([
+                  {
+                    definition: SyncFailed,
+                    payload: {
+                      runId: run.id,
+                      syncConfigId: run.syncConfigId,
+                      status: "failed",
+                      error: saved.error ?? "failed",
+                      counts: counts(saved),
+                      finishedAt: at.toISOString()
                     }
-                  : undefined
-              },
-              at
-            )
-            if (!last) {
-              yield* publish([
-                {
-                  definition: SyncRequested,
-                  payload: { runId: run.id, syncConfigId: run.syncConfigId, page: page + 1 }
-                }
-              ])
-            } else if (saved.status === "failed") {
-              yield* publish([
-                {
-                  definition: SyncFailed,
-                  payload: {
-                    runId: run.id,
-                    syncConfigId: run.syncConfigId,
-                    status: "failed",
-                    error: saved.error ?? "failed",
-                    counts: counts(saved),
-                    finishedAt: at.toISOString()
                   }
-                }
-              ])
-            } else {
-              yield* publish([
-                {
-                  definition: SyncCompleted,
-                  payload: {
-                    runId: run.id,
-                    syncConfigId: run.syncConfigId,
-                    status: saved.status === "partially_failed" ? "partially_failed" : "succeeded",
-                    counts: counts(saved),
-                    pages: saved.currentPage,
-                    finishedAt: at.toISOString()
+                ])
+              } else {
+                yield* publish([
+                  {
+                    definition: SyncCompleted,
+                    payload: {
+                      runId: run.id,
+                      syncConfigId: run.syncConfigId,
+                      status: saved.status === "partially_failed" ? "partially_failed" : "succeeded",
+                      counts: counts(saved),
+                      pages: saved.currentPage,
+                      finishedAt: at.toISOString()
+                    }
                   }
-                }
-              ])
+                ])
+              }
+              return
             }
           })
 
