@@ -7,10 +7,12 @@
  *   change instead of polling;
  * - pause: claims of a paused consumer take nothing (a BEFORE UPDATE trigger refuses the lease),
  *   so its deliveries pile up as lag until it is resumed — whatever process runs it;
- * - faults: the inbox row a handler transaction writes first marks the transaction with its
- *   consumer and event; the first write the handler makes (to any app table, or publishing)
- *   then fails, or ends the connection mid-transaction ("crash"), while a fault's count lasts.
- *   Counts use sequences: a failed transaction rolls back, but not a sequence.
+ * - faults: the inbox rows a handler transaction writes first mark the transaction with its
+ *   consumer and events; the first write a handler makes (to any app table, or publishing) then
+ *   fails, or ends the connection mid-transaction ("crash"), while a fault's count lasts. Counts
+ *   use sequences: a failed transaction rolls back, but not a sequence. A batch of several
+ *   events holding a faulted one is made to give way without counting (the dispatcher then
+ *   replays its events one per transaction), so `n` failures are `n` failed attempts of events.
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
@@ -40,7 +42,8 @@ const install = [
   `CREATE OR REPLACE FUNCTION test_kit.mark_handling() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
      PERFORM set_config('tessera_test.consumer', NEW.consumer, true);
-     PERFORM set_config('tessera_test.event_id', NEW.event_id::text, true);
+     PERFORM set_config('tessera_test.event_ids',
+       concat_ws(',', nullif(current_setting('tessera_test.event_ids', true), ''), NEW.event_id::text), true);
      PERFORM set_config('tessera_test.checked', '', true);
      RETURN NULL;
    END $$`,
@@ -49,26 +52,40 @@ const install = [
   `CREATE OR REPLACE FUNCTION test_kit.inject() RETURNS trigger LANGUAGE plpgsql AS $$
    DECLARE
      v_consumer text := current_setting('tessera_test.consumer', true);
-     v_type text;
+     v_ids uuid[];
      v_fault record;
+     v_used bigint;
      v_n bigint;
    BEGIN
      IF v_consumer IS NULL OR v_consumer = '' OR current_setting('tessera_test.checked', true) = 'yes' THEN
        RETURN NULL;
      END IF;
      PERFORM set_config('tessera_test.checked', 'yes', true);
-     SELECT e.event_type INTO v_type FROM dispatch.events e
-     WHERE e.event_id = current_setting('tessera_test.event_id')::uuid;
+     v_ids := string_to_array(current_setting('tessera_test.event_ids', true), ',')::uuid[];
      FOR v_fault IN
        SELECT * FROM test_kit.faults f
-       WHERE f.consumer = v_consumer AND (f.event_type IS NULL OR f.event_type = v_type) ORDER BY f.id
+       WHERE f.consumer = v_consumer
+         AND (f.event_type IS NULL OR EXISTS (
+           SELECT 1 FROM dispatch.events e WHERE e.event_id = ANY(v_ids) AND e.event_type = f.event_type))
+       ORDER BY f.id
      LOOP
+       IF cardinality(v_ids) > 1 THEN
+         -- A batch of several events: make it give way, uncounted, while the fault has fires
+         -- left, so the dispatcher replays its events one per transaction and the fault fires
+         -- on the right one.
+         EXECUTE format('SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s', v_fault.seq) INTO v_used;
+         IF v_used < v_fault.times THEN
+           RAISE EXCEPTION 'tessera test kit: a batch of % holds an event with a fault injected', v_consumer;
+         END IF;
+         CONTINUE;
+       END IF;
        v_n := nextval(v_fault.seq);
        IF v_n <= v_fault.times THEN
          IF v_fault.mode = 'crash' THEN
            PERFORM pg_terminate_backend(pg_backend_pid());
          END IF;
-         RAISE EXCEPTION 'tessera test kit: injected failure % of % of % handling %', v_n, v_fault.times, v_consumer, v_type;
+         RAISE EXCEPTION 'tessera test kit: injected failure % of % of % handling %', v_n, v_fault.times, v_consumer,
+           (SELECT e.event_type FROM dispatch.events e WHERE e.event_id = v_ids[1]);
        END IF;
      END LOOP;
      RETURN NULL;

@@ -62,6 +62,23 @@ for (const mode of ["in-process", "processes"] as const) {
       })
     )
 
+    it.effect("n injected failures are n failed attempts, also when the events come in one batch", () =>
+      Effect.gen(function* () {
+        const { ping } = yield* stack.clients({ ...ada, organizationId: "batch" })
+        yield* stack.faults.pause("pong.reply") // four events waiting: one claim, one batch
+        for (const n of [1, 2, 3, 4]) yield* ping["ping.send"]({ payload: { pingId: `m${n}`, text: "hi" } })
+        yield* stack.faults.fail("pong.reply", 2)
+        yield* stack.faults.resume("pong.reply")
+        yield* stack.settle().pipe(Effect.ensuring(stack.faults.clear))
+        const replies = yield* repliesOf("batch")
+        assert.strictEqual(replies.length, 4)
+        assert.strictEqual(
+          replies.reduce((failed, reply) => failed + reply.attempt - 1, 0),
+          2
+        )
+      })
+    )
+
     it.effect("settle fails naming the consumer, the event and the error of a dead letter", () =>
       Effect.gen(function* () {
         const { ping } = yield* stack.clients({ ...ada, organizationId: "dead" }, { correlationId: "dead-1" })
