@@ -203,6 +203,23 @@ layer(IntegrationTestLayer, { excludeTestServices: true })("integration hub over
           user
         )
         assert.strictEqual(bad.status, 400)
+        // Nor a credential the schema refuses (too long, wrong type).
+        const tooLong = yield* rawPost(
+          "/integration/connection/create",
+          {
+            name: "x",
+            config: { kind: "rest", baseUrl: remote.url },
+            credentials: { type: "apiKey", key: SECRET.repeat(300) }
+          },
+          user
+        )
+        assert.strictEqual(tooLong.status, 400)
+        const wrongType = yield* rawPost(
+          "/integration/connection/create",
+          { name: "x", config: { kind: "rest", baseUrl: remote.url }, credentials: { type: "token", token: SECRET } },
+          user
+        )
+        assert.strictEqual(wrongType.status, 400)
         const sql = yield* SqlClient.SqlClient
         const stored = yield* sql<{ credentials: string }>`
         SELECT credentials FROM integration.connections WHERE organization_id = ${organizationId}`
