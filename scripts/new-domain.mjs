@@ -11,7 +11,12 @@
  *   `handlers/`, `consumers/` (the CRM's `contact.created`), `migrations/` (own schema, the shared
  *   `iso()`), `test/` (HTTP through the derived client, acceptance examples as written, scenario
  *   coverage, the catalog test, the consumer, the pure rule) and a README;
- * - mounted in `apps/stack` (`Stack.ts` `apps` and `domains`, its package.json).
+ * - mounted in `apps/stack` (`Stack.ts` `apps` and `domains`, `Mains.ts` its `main.ts` for
+ *   processes mode, its package.json);
+ * - one flow across domains, `<name>.crm-contacts` (the CRM's `contact.created` → the
+ *   `<name>.contacts` consumer), declared in `packages/contracts/src/flows.ts` and tested in
+ *   `apps/stack/test/<Domain>.flows.test.ts` on `@tessera/test-kit/StackTest` in both modes (the
+ *   "Generator template" of docs/testing.md, with the domain's own item test beside it).
  *
  * A taken or invalid name is refused (exit code 2) before anything is written. Plain Node, no
  * dependencies; it runs `pnpm install` (to link the new package), the contracts' `generate` and
@@ -104,6 +109,14 @@ const domainsInUse = () => {
       for (const match of text.matchAll(/(?:DOMAIN\s*=|domain:)\s*"([^"]+)"/g)) found.add(match[1])
     }
   }
+  // The stack's mains (one per mounted domain) and the domains flows across domains cross.
+  const mains = Fs.readFileSync(at("apps/stack/src/Mains.ts"), "utf8")
+  for (const match of mains.matchAll(/^\s*"?([\w-]+)"?\s*:\s*new URL\(/gm)) found.add(match[1])
+  const flows = Fs.readFileSync(at("packages/contracts/src/flows.ts"), "utf8")
+  for (const match of flows.matchAll(/domains:\s*\[([^\]]*)\]/g)) {
+    for (const domain of match[1].matchAll(/"([^"]+)"/g)) found.add(domain[1])
+  }
+  for (const match of flows.matchAll(/handledBy:\s*"([^"]+)"/g)) found.add(match[1])
   return found
 }
 
@@ -159,27 +172,32 @@ const afterLastImport = (source, lines) => {
   return `${source.slice(0, end)}${lines}${source.slice(end)}`
 }
 
-/** Inserts `text` before the `]` closing the array literal that follows `anchor`. */
-const beforeArrayEnd = (source, anchor, text) => {
+/**
+ * Inserts `text` as the last element of the literal (`= [ … ]`, or `= { … }` with `"{"`) that
+ * follows `anchor`. Brackets inside strings must balance (they do in the files edited here).
+ */
+const beforeLiteralEnd = (source, anchor, text, opener = "[") => {
+  const closer = opener === "[" ? "]" : "}"
   const start = source.indexOf(anchor)
   if (start < 0) return source
-  const open = source.indexOf("= [", start)
+  const open = source.indexOf(`= ${opener}`, start)
   if (open < 0) return source
   let depth = 0
   for (let i = open + 2; i < source.length; i++) {
     const c = source[i]
-    if (c === "[") depth++
-    else if (c === "]") {
+    if (c === opener) depth++
+    else if (c === closer) {
       depth--
       if (depth === 0) {
         const head = source.slice(0, i).replace(/\s*$/, "")
-        const separator = head.endsWith("[") ? "" : ","
+        const separator = head.endsWith(opener) ? "" : ","
         return `${head}${separator}\n  ${text}\n${source.slice(i)}`
       }
     }
   }
   return source
 }
+const beforeArrayEnd = (source, anchor, text) => beforeLiteralEnd(source, anchor, text, "[")
 
 edit("packages/contracts/package.json", (text) => {
   const json = JSON.parse(text)
@@ -244,6 +262,37 @@ edit("apps/stack/src/Stack.ts", (text) => {
     `{ domain: "${name}", name: "${Domain}", contracts: ${name}Contracts, openapiPath: "/${name}/openapi.json", docsPath: "/${name}/docs" }`
   )
 })
+
+// Processes mode (StackTest, TESSERA_TEST_MODE=processes) runs each mounted app's own main.ts;
+// apps/stack/test/TestingDocs.test.ts checks every app in Stack.apps has one here.
+edit("apps/stack/src/Mains.ts", (text) =>
+  beforeLiteralEnd(text, "export const mains", `${name}: new URL("../../${name}/src/main.ts", import.meta.url)`, "{")
+)
+
+// The domain's first flow across domains: its consumer of the CRM's contact.created. The test
+// naming it (`flow ${name}.crm-contacts: …`, apps/stack/test/FlowCoverage.test.ts) is written below.
+const flowKey = `${name}.crm-contacts`
+edit("packages/contracts/src/flows.ts", (text) =>
+  beforeArrayEnd(
+    text,
+    "export const flows: ReadonlyArray<Flow.Flow> = [",
+    `Flow.make({
+    key: "${flowKey}",
+    title: "A contact created in the CRM becomes known to ${Domain}",
+    domains: ["crm", "${name}"],
+    given: ["An organization using the CRM and ${Domain}"],
+    when: ["A user creates a contact in the CRM"],
+    then: [
+      "${Domain} records the contact (its id and owner) as known to the organization",
+      "Handing contact.created to ${Domain} again changes nothing"
+    ],
+    steps: [
+      { call: "crm.contact.create" },
+      { event: "contact.created", handledBy: "${name}", note: "the ${name}.contacts consumer records the contact" }
+    ]
+  })`
+  )
+)
 
 edit("apps/stack/package.json", (text) => {
   const json = JSON.parse(text)
@@ -1319,6 +1368,86 @@ describe("normalizeName", () => {
 `
 )
 
+// The stack's test across domains (docs/testing.md, "Generator template"): it names the flow
+// declared in flows.ts above. Clients and catalogs go by property, never as bare identifiers
+// (a domain name may be a JavaScript keyword).
+file(
+  `apps/stack/test/${Domain}.flows.test.ts`,
+  `
+/**
+ * ${Domain} across domains, on the test kit (docs/testing.md): the CRM and ${Domain} on one database
+ * with the real outbox and dispatcher workers, in one process and with each app as its own
+ * \`main.ts\` (from \`src/Mains.ts\`); \`TESSERA_TEST_MODE\` picks one. The flow it names is declared in
+ * \`packages/contracts/src/flows.ts\`. Generated by \`pnpm new:domain ${name}\`: grow it with the domain.
+ */
+import { assert } from "@effect/vitest"
+import { catalog as crmCatalog } from "@tessera/contracts/crm/Catalog"
+import { catalog as ${name}Catalog } from "@tessera/contracts/${name}/Catalog"
+import * as StackTest from "@tessera/test-kit/StackTest"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import { mains } from "../src/Mains.ts"
+import * as Stack from "../src/Stack.ts"
+
+/** The CRM contacts ${Domain} knows of, as [contact, owner] (its own table: no contract reads it yet). */
+const knownContacts = (organizationId: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ contactId: string; ownerId: string }>\`
+      SELECT contact_id AS "contactId", owner_id AS "ownerId" FROM ${name}.known_contacts
+      WHERE organization_id = \${organizationId} ORDER BY contact_id\`
+    return rows.map((row) => [row.contactId, row.ownerId])
+  }).pipe(Effect.orDie)
+
+for (const mode of StackTest.modes()) {
+  const stack = StackTest.make({
+    apps: Stack.apps,
+    domains: ["crm", "${name}"],
+    mains,
+    catalogs: { crm: crmCatalog, ${name}: ${name}Catalog },
+    mode
+  })
+
+  stack.describe(\`${name} across domains (\${mode})\`, (it) => {
+    it.effect("flow ${flowKey}: a contact created in the CRM is known to ${Domain}, once", () =>
+      Effect.gen(function* () {
+        const c = yield* stack.clients(
+          { userId: "ada", organizationId: "acme", roles: ["admin"] },
+          { correlationId: "${name}-crm-contact" }
+        )
+        const contact = yield* c.crm["crm.contact.create"]({ payload: { firstName: "Ada", lastName: "Lovelace" } })
+        yield* stack.settle()
+
+        const chain = yield* stack.chain("${name}-crm-contact")
+        const created = chain.roots.find((node) => node.event.type === "contact.created")
+        assert.include(created?.handledBy ?? [], "${name}.contacts", chain.text)
+        assert.deepStrictEqual(yield* knownContacts("acme"), [[contact.id, "ada"]])
+        assert.deepStrictEqual(yield* knownContacts("globex"), [])
+
+        // At-least-once delivery on purpose: the organization's contact.created again changes nothing.
+        yield* stack.faults.redeliver("${name}.contacts", { organizationId: "acme" })
+        yield* stack.settle()
+        assert.deepStrictEqual(yield* knownContacts("acme"), [[contact.id, "ada"]])
+      })
+    )
+
+    it.effect("${name}.item.create publishes ${name}.item.created and every consumer of it handles it", () =>
+      Effect.gen(function* () {
+        const c = yield* stack.clients({ userId: "bea", organizationId: "globex", roles: ["admin"] })
+        const created = yield* c.${name}["${name}.item.create"]({ payload: { name: "First" }, headers: {} })
+        yield* stack.settle()
+        const events = yield* stack.events({ organizationId: "globex", subject: \`item:\${created.id}\` })
+        assert.deepStrictEqual(
+          events.map((event) => event.type),
+          ["${name}.item.created"]
+        )
+      })
+    )
+  })
+}
+`
+)
+
 // ---------------------------------------------------------------------------------------------
 // Write, then link, generate and format.
 
@@ -1350,10 +1479,12 @@ process.stdout.write(
     `new:domain: created the ${name} domain (${files.size} new files, ${edits.size} shared files edited):`,
     `  contracts   packages/contracts/src/${name}/ (+ exports, registry, docs catalog)`,
     `  app         apps/${name}/ (port ${port})`,
-    "  mounted     apps/stack/src/Stack.ts, apps/stack/package.json",
+    "  mounted     apps/stack/src/Stack.ts (apps, domains), apps/stack/src/Mains.ts, apps/stack/package.json",
+    `  flow        ${flowKey} in packages/contracts/src/flows.ts (+ docs/flows.md), tested by apps/stack/test/${Domain}.flows.test.ts`,
     "",
     "Next:",
     `  cd apps/${name} && pnpm typecheck && pnpm lint && pnpm test`,
+    `  cd apps/stack && pnpm exec vitest run test/${Domain}.flows.test.ts test/FlowCoverage.test.ts test/TestingDocs.test.ts`,
     `  pnpm --filter @tessera/${name} start`,
     "  read docs/app-shape.md, then rename Item to what your domain holds",
     ""
