@@ -506,8 +506,10 @@ export const run = <R>(
         : sql`
             UPDATE dispatch.deliveries d
             SET leased_until = NULL, lease_token = NULL
-            FROM unnest(${bigintArray(rows.map((r) => r.position))}::bigint[], ${bigintArray(rows.map((r) => r.lease_token))}::bigint[]) AS a(position, token)
-            WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token`.pipe(
+            WHERE d.consumer = ${name} AND d.position = ANY(${bigintArray(rows.map((r) => r.position))}::bigint[])
+              AND (d.position, d.lease_token) IN (
+                SELECT * FROM unnest(${bigintArray(rows.map((r) => r.position))}::bigint[], ${bigintArray(rows.map((r) => r.lease_token))}::bigint[])
+              )`.pipe(
             Effect.asVoid,
             Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: lease }))),
             Effect.catch((error) => Effect.logWarning(`${name}: releasing ${rows.length} lease(s) failed`, error))
@@ -656,9 +658,14 @@ export const run = <R>(
             const started = yield* Clock.currentTimeMillis
             const [held] = yield* sql`
               WITH acked AS (
+                -- "position = ANY" keeps this an index lookup of the batch's rows whatever the
+                -- statistics say (after ANALYZE of an empty queue, a join with the unnested
+                -- arrays read every row of the consumer).
                 DELETE FROM dispatch.deliveries d
-                USING unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${bigintArray(batch.map((p) => p.row.lease_token))}::bigint[]) AS a(position, token)
-                WHERE d.consumer = ${name} AND d.position = a.position AND d.lease_token = a.token
+                WHERE d.consumer = ${name} AND d.position = ANY(${bigintArray(batch.map((p) => p.row.position))}::bigint[])
+                  AND (d.position, d.lease_token) IN (
+                    SELECT * FROM unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${bigintArray(batch.map((p) => p.row.lease_token))}::bigint[])
+                  )
                 RETURNING d.*
               ),
               ids AS (
