@@ -37,7 +37,7 @@ export const getClient = implement(GetClient, (input, { actor }) => clientOf(act
 export const listClients = implement(ListClients, (input, { actor }) =>
   Effect.gen(function* () {
     const limit = input.limit ?? DEFAULT_LIMIT
-    const after = yield* afterCursor(input.cursor, "service.client.list", "name")
+    const after = yield* afterCursor(input.cursor, "service.client.list", "text")
     const rows = yield* Effect.flatMap(ClientRepository, (clients) =>
       clients.list(actor.organizationId, input.search, limit, after)
     )

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { decodeCursor, encodeCursor, paginate } from "../src/domain/Cursor.ts"
+import { decode as decodeCursor, encode as encodeCursor, paginate } from "../src/Cursor.ts"
 
 describe("Cursor", () => {
   it.effect("round-trips the sort key of the last row", () =>
