@@ -122,7 +122,7 @@ layer(AppTest.layer(Stack.apps), { excludeTestServices: true })("auth matrix", (
           .map((cell) => (SHORT[cell.column] ?? cell.column).padStart(10))
           .join(" ")}`
         process.stdout.write(
-          [
+          `${[
             `auth matrix: ${responses.length} requests = ${contracts.length} operations × 9 callers (${Stack.apps.map((app) => app.domain).join(", ")})`,
             `auth matrix: statuses ${JSON.stringify(Generated.histogram(responses))}`,
             header,
@@ -130,7 +130,7 @@ layer(AppTest.layer(Stack.apps), { excludeTestServices: true })("auth matrix", (
               (row) =>
                 `${(row[0]?.contract.key ?? "").padEnd(36)} ${row.map((cell) => String(cell.response.status).padStart(10)).join(" ")}`
             )
-          ].join("\n") + "\n"
+          ].join("\n")}\n`
         )
 
         const wrong = cells.flatMap(({ contract, column, expected, response }) => {

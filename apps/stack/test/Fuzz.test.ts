@@ -182,9 +182,9 @@ const requestMutations = (
           traceparent: rng.pick([
             "junk",
             "00-xyz",
-            "ff-" + "0".repeat(32) + "-" + "0".repeat(16) + "-01",
+            `ff-${"0".repeat(32)}-${"0".repeat(16)}-01`,
             "\t",
-            "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01-extra"
+            `00-${"a".repeat(32)}-${"b".repeat(16)}-01-extra`
           ])
         }
       }
