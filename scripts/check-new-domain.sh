@@ -4,9 +4,12 @@
 # then generate a domain and run the generated app's typecheck, lint and tests, then the contracts'
 # generated-file check (flows included), the stack's typecheck and the stack's tests of a mounted
 # domain: every mounted app has a main.ts (TestingDocs), every flow has a test and every flow a test
-# names is declared (FlowCoverage), the front door lists it (FrontDoor), and the generated test
-# across domains (apps/stack/test/<Domain>.flows.test.ts) in one process and as processes. For the
-# default name it also checks docs/testing.md's "Generator template" is that file, as generated.
+# names is declared (FlowCoverage), the front door lists it (FrontDoor), its operations answer what
+# their policies say (AuthMatrix), its OpenAPI document lints clean (OpenApiLint), `pnpm seed` runs
+# its seed, twice (Seed), and the generated test across domains (apps/stack/test/<Domain>.flows.test.ts)
+# in one process and as processes. (Fuzz.test.ts also picks the app up from Stack.apps; at ~40 s it
+# is left to the full suite.) For the default name it also checks docs/testing.md's "Generator
+# template" is that file, as generated.
 # Prints the time of each part (generate + app tests: goal under 60 s on 2 cores) and of the whole.
 #
 #   bash scripts/check-new-domain.sh [name]     (default: demo; needs node 24 and pnpm on PATH)
@@ -66,7 +69,7 @@ stack_checked=$(now)
 
 # The stack's tests of a mounted domain; the flow test runs in both modes (TESSERA_TEST_MODE unset).
 env -u TESSERA_TEST_MODE pnpm exec vitest run test/TestingDocs.test.ts test/FlowCoverage.test.ts test/FrontDoor.test.ts \
-  "$flow_test" --reporter=verbose >"$scratch/stack-tests.log" 2>&1 || { cat "$scratch/stack-tests.log"; exit 1; }
+  test/AuthMatrix.test.ts test/OpenApiLint.test.ts test/Seed.test.ts "$flow_test" --reporter=verbose >"$scratch/stack-tests.log" 2>&1 || { cat "$scratch/stack-tests.log"; exit 1; }
 sed 's/\x1b\[[0-9;]*m//g' "$scratch/stack-tests.log" | grep -E '^ +(✓|×|↓) |Test Files|Tests '
 for mode in in-process processes; do
   grep -q "across domains ($mode) > flow $name.crm-contacts:" <(sed 's/\x1b\[[0-9;]*m//g' "$scratch/stack-tests.log") ||
