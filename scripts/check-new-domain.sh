@@ -64,7 +64,7 @@ Domain="$(tr '[:lower:]' '[:upper:]' <<<"${name:0:1}")${name:1}"
 flow_test="test/$Domain.flows.test.ts"
 test -f "$flow_test" || { echo "new:domain did not write apps/stack/$flow_test"; exit 1; }
 pnpm typecheck
-pnpm exec biome check src/Stack.ts src/Mains.ts "$flow_test"
+pnpm exec biome check src/Stack.ts "$flow_test"
 stack_checked=$(now)
 
 # The stack's tests of a mounted domain; the flow test runs in both modes (TESSERA_TEST_MODE unset).

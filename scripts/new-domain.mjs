@@ -11,8 +11,8 @@
  *   `handlers/`, `consumers/` (the CRM's `contact.created`), `migrations/` (own schema, the shared
  *   `iso()`), `test/` (HTTP through the derived client, acceptance examples as written, scenario
  *   coverage, the catalog test, the consumer, the pure rule) and a README;
- * - mounted in `apps/stack` (`Stack.ts` `apps` and `domains`, `Mains.ts` its `main.ts` for
- *   processes mode, its package.json);
+ * - mounted in `apps/stack` (`Stack.ts` `apps`, its package.json; the front door's list and the
+ *   processes mode's mains are derived from the `App` value);
  * - one flow across domains, `<name>.crm-contacts` (the CRM's `contact.created` → the
  *   `<name>.contacts` consumer), declared in `packages/contracts/src/flows.ts` and tested in
  *   `apps/stack/test/<Domain>.flows.test.ts` on `@tessera/test-kit/StackTest` in both modes (the
@@ -109,9 +109,7 @@ const domainsInUse = () => {
       for (const match of text.matchAll(/(?:DOMAIN\s*=|domain:)\s*"([^"]+)"/g)) found.add(match[1])
     }
   }
-  // The stack's mains (one per mounted domain) and the domains flows across domains cross.
-  const mains = Fs.readFileSync(at("apps/stack/src/Mains.ts"), "utf8")
-  for (const match of mains.matchAll(/^\s*"?([\w-]+)"?\s*:\s*new URL\(/gm)) found.add(match[1])
+  // The domains flows across domains cross.
   const flows = Fs.readFileSync(at("packages/contracts/src/flows.ts"), "utf8")
   for (const match of flows.matchAll(/domains:\s*\[([^\]]*)\]/g)) {
     for (const domain of match[1].matchAll(/"([^"]+)"/g)) found.add(domain[1])
@@ -251,23 +249,12 @@ edit("packages/contracts/scripts/Generated.ts", (text) => {
 edit("apps/stack/src/Stack.ts", (text) => {
   const withImport = afterLastImport(
     text,
-    `import { ${Domain}App } from "@tessera/${name}/${Domain}App"\nimport { catalog as ${name}Contracts } from "@tessera/contracts/${name}/Catalog"\n`
+    `import { ${Domain}App } from "@tessera/${name}/${Domain}App"\n`
   )
   if (withImport === text) return text
   const withApp = beforeArrayEnd(withImport, "export const apps: ReadonlyArray<App.App> = [", `${Domain}App`)
-  if (withApp === withImport) return text
-  return beforeArrayEnd(
-    withApp,
-    "export const domains: ReadonlyArray<FrontDoor.Domain> = [",
-    `{ domain: "${name}", name: "${Domain}", contracts: ${name}Contracts, openapiPath: "/${name}/openapi.json", docsPath: "/${name}/docs" }`
-  )
+  return withApp === withImport ? text : withApp
 })
-
-// Processes mode (StackTest, TESSERA_TEST_MODE=processes) runs each mounted app's own main.ts;
-// apps/stack/test/TestingDocs.test.ts checks every app in Stack.apps has one here.
-edit("apps/stack/src/Mains.ts", (text) =>
-  beforeLiteralEnd(text, "export const mains", `${name}: new URL("../../${name}/src/main.ts", import.meta.url)`, "{")
-)
 
 // The domain's first flow across domains: its consumer of the CRM's contact.created. The test
 // naming it (`flow ${name}.crm-contacts: …`, apps/stack/test/FlowCoverage.test.ts) is written below.
@@ -940,6 +927,8 @@ export const ${Domain}App = App.make({
   domain: DOMAIN,
   name: "${Domain}",
   port: ${port},
+  main: new URL("./main.ts", import.meta.url),
+  catalog,
   migrations,
   routes,
   workers: workers(),
@@ -957,17 +946,10 @@ file(
  */
 import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as DispatchProcess from "@tessera/dispatcher/DispatchProcess"
 import { ${Domain}App } from "./${Domain}App.ts"
 
-AppProcess.main({
-  name: ${Domain}App.name,
-  defaultPort: ${Domain}App.port,
-  apps: [${Domain}App],
-  migrations: DispatchMigrations.layer,
-  eventSink: Outbox.layer(registry)
-})
+AppProcess.main({ name: ${Domain}App.name, defaultPort: ${Domain}App.port, apps: [${Domain}App], ...DispatchProcess.options(registry) })
 `
 )
 
@@ -1479,7 +1461,7 @@ process.stdout.write(
     `new:domain: created the ${name} domain (${files.size} new files, ${edits.size} shared files edited):`,
     `  contracts   packages/contracts/src/${name}/ (+ exports, registry, docs catalog)`,
     `  app         apps/${name}/ (port ${port})`,
-    "  mounted     apps/stack/src/Stack.ts (apps, domains), apps/stack/src/Mains.ts, apps/stack/package.json",
+    "  mounted     apps/stack/src/Stack.ts (apps), apps/stack/package.json",
     `  flow        ${flowKey} in packages/contracts/src/flows.ts (+ docs/flows.md), tested by apps/stack/test/${Domain}.flows.test.ts`,
     "",
     "Next:",

@@ -95,4 +95,14 @@ export const workers = Worker.layer(consumers, { registry }).pipe(
   Layer.provide(Layer.mergeAll(ExternalContactRepository.layer, CrmIds.layer))
 )
 
-export const CrmApp = App.make({ domain: DOMAIN, name: "The CRM", port: 3001, migrations, routes, workers, seed })
+export const CrmApp = App.make({
+  domain: DOMAIN,
+  name: "The CRM",
+  port: 3001,
+  main: new URL("./main.ts", import.meta.url),
+  catalog,
+  migrations,
+  routes,
+  workers,
+  seed
+})

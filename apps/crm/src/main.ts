@@ -5,14 +5,7 @@
  */
 import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as DispatchProcess from "@tessera/dispatcher/DispatchProcess"
 import { CrmApp } from "./CrmApp.ts"
 
-AppProcess.main({
-  name: CrmApp.name,
-  defaultPort: CrmApp.port,
-  apps: [CrmApp],
-  migrations: DispatchMigrations.layer,
-  eventSink: Outbox.layer(registry)
-})
+AppProcess.main({ name: CrmApp.name, defaultPort: CrmApp.port, apps: [CrmApp], ...DispatchProcess.options(registry) })

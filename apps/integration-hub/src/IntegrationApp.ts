@@ -127,6 +127,8 @@ export const IntegrationApp = App.make({
   domain: DOMAIN,
   name: "The integration hub",
   port: 3003,
+  main: new URL("./main.ts", import.meta.url),
+  catalog,
   migrations,
   routes,
   workers: workers()

@@ -78,6 +78,8 @@ export const LearningApp = App.make({
   domain: DOMAIN,
   name: "The learning journey",
   port: 3004,
+  main: new URL("./main.ts", import.meta.url),
+  catalog,
   migrations,
   routes,
   workers: workers(),

@@ -6,14 +6,12 @@
  */
 import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as DispatchProcess from "@tessera/dispatcher/DispatchProcess"
 import { LearningApp } from "./LearningApp.ts"
 
 AppProcess.main({
   name: LearningApp.name,
   defaultPort: LearningApp.port,
   apps: [LearningApp],
-  migrations: DispatchMigrations.layer,
-  eventSink: Outbox.layer(registry)
+  ...DispatchProcess.options(registry)
 })

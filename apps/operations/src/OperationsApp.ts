@@ -57,6 +57,8 @@ export const OperationsApp = App.make({
   domain: DOMAIN,
   name: "Operations",
   port: 3009,
+  main: new URL("./main.ts", import.meta.url),
+  catalog,
   migrations: Layer.empty,
   routes
 })

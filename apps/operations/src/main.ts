@@ -4,14 +4,12 @@
  */
 import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as DispatchProcess from "@tessera/dispatcher/DispatchProcess"
 import { OperationsApp } from "./OperationsApp.ts"
 
 AppProcess.main({
   name: OperationsApp.name,
   defaultPort: OperationsApp.port,
   apps: [OperationsApp],
-  migrations: DispatchMigrations.layer,
-  eventSink: Outbox.layer(registry)
+  ...DispatchProcess.options(registry)
 })

@@ -101,6 +101,8 @@ export const ServiceApp = App.make({
   domain: DOMAIN,
   name: "The service business",
   port: 3002,
+  main: new URL("./main.ts", import.meta.url),
+  catalog,
   migrations,
   routes,
   workers: workers(),

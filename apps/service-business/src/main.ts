@@ -5,14 +5,12 @@
  */
 import * as AppProcess from "@tessera/contract-server/AppProcess"
 import { registry } from "@tessera/contracts/registry"
-import * as DispatchMigrations from "@tessera/dispatcher/DispatchMigrations"
-import * as Outbox from "@tessera/dispatcher/Outbox"
+import * as DispatchProcess from "@tessera/dispatcher/DispatchProcess"
 import { ServiceApp } from "./ServiceApp.ts"
 
 AppProcess.main({
   name: ServiceApp.name,
   defaultPort: ServiceApp.port,
   apps: [ServiceApp],
-  migrations: DispatchMigrations.layer,
-  eventSink: Outbox.layer(registry)
+  ...DispatchProcess.options(registry)
 })

@@ -34,6 +34,18 @@ export interface Domain {
   readonly docsPath: string
 }
 
+/** What the front door lists of each mounted app that serves contracts: its own documents by convention. */
+export const domainsOf = (apps: ReadonlyArray<App.App>): ReadonlyArray<Domain> =>
+  apps
+    .filter((app) => app.contracts.length > 0)
+    .map((app) => ({
+      domain: app.domain,
+      name: app.name,
+      contracts: app.contracts,
+      openapiPath: `/${app.domain}/openapi.json`,
+      docsPath: `/${app.domain}/docs`
+    }))
+
 export interface Options {
   readonly domains: ReadonlyArray<Domain>
   readonly registry: Registry.Registry
@@ -281,6 +293,7 @@ export const make = (options: Options) =>
     domain: "studio",
     name: "Studio and the front door",
     port: 3000,
+    catalog: [],
     migrations: Layer.empty,
     routes: routes(options)
   })

@@ -7,11 +7,13 @@
  *   export const CrmApp = App.make({ domain: "crm", name: "The CRM", port: 3001, migrations, routes, seed })
  */
 import type { PgClient } from "@effect/sql-pg"
+import type { AnyContract } from "@tessera/contract-kit/Contract"
 import type { EventSink } from "@tessera/envelope/EventSink"
 import { Effect, type FileSystem, Layer, type Path } from "effect"
 import type { Etag, HttpPlatform, HttpRouter } from "effect/http"
 import type { SqlClient } from "effect/sql"
 import type { Auth } from "./Auth.ts"
+import type { Implementation } from "./Implementation.ts"
 
 /** The services a process gives its apps' routes, workers and seeds. */
 export type ProcessServices = SqlClient.SqlClient | PgClient.PgClient | Auth | EventSink
@@ -41,6 +43,10 @@ export interface App {
   readonly name: string
   /** Its HTTP port when it runs alone (`PORT` overrides it). */
   readonly port: number
+  /** The contracts it serves (its catalog's), for the stack's merged OpenAPI document, docs and Studio. */
+  readonly contracts: ReadonlyArray<AnyContract>
+  /** Its own process's entry (`new URL("./main.ts", import.meta.url)`), for running the apps as separate processes. */
+  readonly main?: URL | undefined
   /** Its schema's migrations, run before the port opens. */
   readonly migrations: Layer.Layer<never, unknown, SqlClient.SqlClient>
   /** Its contracts on the `HttpRouter` (from `ContractServer.layer`), with its OpenAPI and docs pages. */
@@ -54,7 +60,9 @@ export interface App {
   readonly seed: (context: SeedContext) => Effect.Effect<ReadonlyArray<string>, unknown, ProcessServices>
 }
 
-export interface AppOptions extends Omit<App, "workers" | "seed"> {
+export interface AppOptions extends Omit<App, "contracts" | "workers" | "seed"> {
+  /** The implementations its routes serve (`implement(contract, …)` values). */
+  readonly catalog: ReadonlyArray<Implementation>
   readonly workers?: App["workers"] | undefined
   readonly seed?: App["seed"] | undefined
 }
@@ -63,6 +71,8 @@ export const make = (options: AppOptions): App => ({
   domain: options.domain,
   name: options.name,
   port: options.port,
+  contracts: options.catalog.map((implementation) => implementation.contract),
+  main: options.main,
   migrations: options.migrations,
   routes: options.routes,
   workers: options.workers ?? Layer.empty,
