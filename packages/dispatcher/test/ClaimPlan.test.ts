@@ -28,9 +28,9 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
     () =>
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
-        assert.strictEqual(yield* count("SELECT 1 FROM dispatch.deliveries"), 0)
-        yield* sql`ANALYZE dispatch.deliveries`
-        yield* sql`
+        // A drained queue table: its pages stay, its rows are gone. ANALYZE then records
+        // reltuples = 0 with relpages > 0, the state autovacuum leaves after a drain.
+        const backlog = sql`
           WITH e AS (
             INSERT INTO dispatch.events (event_id, event_type, event_version, producer, organization_id, subject_type,
               subject_id, actor_type, actor_id, correlation_id, occurred_at, recorded_at, payload)
@@ -41,6 +41,14 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
           )
           INSERT INTO dispatch.deliveries (consumer, position, subject_key)
           SELECT ${CONSUMER}, position, subject_type || ':' || subject_id FROM e`
+        yield* backlog
+        yield* sql`DELETE FROM dispatch.deliveries`
+        assert.strictEqual(yield* count("SELECT 1 FROM dispatch.deliveries"), 0)
+        yield* sql`ANALYZE dispatch.deliveries`
+        const [stats] = yield* sql<{ readonly pages: number; readonly tuples: number }>`
+          SELECT relpages AS pages, reltuples::float8 AS tuples FROM pg_class WHERE oid = 'dispatch.deliveries'::regclass`
+        assert.isTrue((stats?.pages ?? 0) > 0 && stats?.tuples === 0, `drained and analyzed: ${JSON.stringify(stats)}`)
+        yield* backlog
         // A few subjects in flight, as while workers run.
         yield* sql`
           UPDATE dispatch.deliveries SET leased_until = now() + interval '1 minute', lease_token = 1
