@@ -17,10 +17,13 @@
  *   arrives while one is in flight goes in the next. Producer transactions never take the notify
  *   lock. It is lost only if the process dies between the commit and the send (polling covers
  *   that).
- * Measured with the benchmark on 2 cores (800 commits/s, one event each): the same throughput,
- * and p99 latency 263 ms (in-transaction) vs 817 ms (coalesced) in one run, 429 vs 646 ms in
- * another: the coalesced send waits for a connection of the producer's busy pool. So the default
- * is in-transaction; coalesced stays for producers with far higher commit rates.
+ * Measured with the benchmark on 2 cores shared with other work, the two modes one after the
+ * other in the same run: the comparison is not conclusive. Under heavy load the in-transaction
+ * notify had the lower p99 at 800 commits/s (263 vs 817 ms, 429 vs 646 ms); on a quieter machine
+ * the coalesced one had both the higher throughput and the lower p99 (3,774 vs 2,046 events/s and
+ * 132 vs 320 ms; 4,187 vs 1,952 and 47 vs 540 ms), but it always ran second, after the first
+ * system had warmed the process. The default stays the simpler in-transaction notify; measure
+ * both modes in your deployment before switching.
  */
 
 import * as Envelope from "@tessera/envelope/Envelope"
