@@ -31,6 +31,7 @@ import { Cause, Clock, Config, Context, Duration, Effect, Exit, Layer, Metric, O
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { SqlClient } from "effect/sql"
 import type * as App from "./App.ts"
+import * as AuditRetention from "./AuditRetention.ts"
 import { Auth, fromConfig } from "./Auth.ts"
 import * as ContractKitSchema from "./ContractKitSchema.ts"
 import * as ContractServer from "./ContractServer.ts"
@@ -61,6 +62,8 @@ export interface DispatchOptions {
    * it, so event load cannot starve HTTP's pool (`TESSERA_HTTP_POOL_SIZE`), and the reverse.
    */
   readonly workerPool?: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown, PgClient.PgClient> | undefined
+  /** The dispatcher's retention of events, inbox rows and dead letters (`Retention.layer`), run beside the kit's own. */
+  readonly retention?: Layer.Layer<never, never, SqlClient.SqlClient> | undefined
 }
 
 /** The process's state, for readiness and shutdown. */
@@ -403,7 +406,8 @@ const build = (options: Options, settings: ProcessConfig.Settings) => {
     inFlightMiddleware.pipe(Layer.provide(lifecycle)),
     settings.metrics ? Telemetry.metricsRoute(refreshFigures(dispatch)) : Layer.empty
   )
-  const running = Layer.mergeAll(ContractServer.serve(routes), runWorkers, IdempotencyRetention.layer).pipe(
+  const retention = Layer.mergeAll(IdempotencyRetention.layer, AuditRetention.layer, dispatch?.retention ?? Layer.empty)
+  const running = Layer.mergeAll(ContractServer.serve(routes), runWorkers, retention).pipe(
     Layer.provide(Layer.mergeAll(Auth.layer, eventSink)),
     Layer.provideMerge(server)
   )
