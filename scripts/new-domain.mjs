@@ -247,10 +247,7 @@ edit("packages/contracts/scripts/Generated.ts", (text) => {
 })
 
 edit("apps/stack/src/Stack.ts", (text) => {
-  const withImport = afterLastImport(
-    text,
-    `import { ${Domain}App } from "@tessera/${name}/${Domain}App"\n`
-  )
+  const withImport = afterLastImport(text, `import { ${Domain}App } from "@tessera/${name}/${Domain}App"\n`)
   if (withImport === text) return text
   const withApp = beforeArrayEnd(withImport, "export const apps: ReadonlyArray<App.App> = [", `${Domain}App`)
   return withApp === withImport ? text : withApp
