@@ -24,6 +24,12 @@ import {
 
 const SECRET = "tok-3f9a1c7e-very-secret"
 
+// One page per step (read when the layer is built, after this module runs): a run of several
+// pages then stays active across several handled events, so `trigger-while-running` meets it
+// active. With the default budget a small run ends within its first step, and a trigger sent
+// meanwhile waits on that step's transaction and finds the run already finished.
+process.env.TESSERA_INTEGRATION_STEP_BUDGET = "0 millis"
+
 /** A raw POST, for what the derived client would refuse to send. */
 const rawPost = (path: string, body: unknown, principal: Principal) =>
   Effect.gen(function* () {
@@ -582,6 +588,40 @@ layer(IntegrationTestLayer, { excludeTestServices: true })("integration hub over
       const failed = (yield* storedEvents(organizationId)).filter((e) => e.event_type === "integration.sync.failed")
       assert.strictEqual(failed.length, 1)
       assert.notInclude(JSON.stringify(failed), SECRET)
+    })
+  )
+
+  it.effect("a batch the target refuses keeps no checksum: the next run writes those records again", () =>
+    Effect.gen(function* () {
+      const { user } = freshOrg()
+      const remote = yield* FakeRemote
+      writeFile(
+        "batch.ndjson",
+        '{"id":"b-1","first":"Ada"}\n{"id":"b-2","first":"Grace"}\n{"id":"b-3","first":"Alan"}\n'
+      )
+      const source = yield* fileConnection(user, "ndjson", "batch.ndjson")
+      const client = yield* clientAs(user)
+      const target = yield* client.integration["integration.connection.create"]({
+        payload: {
+          name: "Batch target",
+          config: { kind: "rest", baseUrl: remote.url, write: { path: "/contacts", mode: "batch" } },
+          credentials: { type: "bearer", token: Redacted.make(SECRET) }
+        }
+      })
+      const config = yield* syncConfig(user, source.id, target.id, { pageSize: 2 })
+      // The checksums of a batch are saved while the target writes it; a refused batch rolls them back.
+      remote.token = "another-token"
+      const refused = yield* waitForRun(user, (yield* trigger(user, config.id)).id)
+      assert.strictEqual(refused.status, "failed")
+      assert.include(refused.error ?? "", "POST /contacts answered 401")
+      assert.strictEqual(remote.records.has("b-1"), false)
+      remote.token = SECRET
+      const run = yield* waitForRun(user, (yield* trigger(user, config.id)).id)
+      assert.strictEqual(run.status, "succeeded", JSON.stringify(run))
+      assert.strictEqual(run.created, 3)
+      assert.strictEqual(run.skipped, 0)
+      assert.deepStrictEqual(remote.records.get("b-2"), { id: "b-2", first: "Grace" })
+      remote.token = undefined
     })
   )
 

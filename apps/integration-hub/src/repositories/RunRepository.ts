@@ -80,6 +80,12 @@ export class RunRepository extends Context.Service<
       runId: string,
       entries: ReadonlyArray<{ readonly externalId: string; readonly checksum: string }>
     ) => Effect.Effect<void>
+    /** Puts back the checksums a page saved before the target refused its records (null: none was saved before). */
+    readonly restoreChecksums: (
+      organizationId: string,
+      syncConfigId: string,
+      entries: ReadonlyArray<{ readonly externalId: string; readonly checksum: string | null }>
+    ) => Effect.Effect<void>
     /** Claims a cron tick of a sync config: true for exactly one caller across processes. */
     readonly claimTick: (organizationId: string, syncConfigId: string, tick: Date, at: Date) => Effect.Effect<boolean>
     readonly setTickRun: (
@@ -225,6 +231,21 @@ export class RunRepository extends Context.Service<
                 FROM unnest(${textArray(entries.map((e) => e.externalId))}::text[], ${textArray(entries.map((e) => e.checksum))}::text[]) AS t(e, c)
                 ON CONFLICT (organization_id, sync_config_id, external_id)
                 DO UPDATE SET checksum = excluded.checksum, run_id = excluded.run_id`.pipe(Effect.asVoid, Effect.orDie),
+
+        restoreChecksums: (organizationId, syncConfigId, entries) =>
+          entries.length === 0
+            ? Effect.void
+            : sql`
+                WITH t AS (
+                  SELECT e, c FROM unnest(${textArray(entries.map((e) => e.externalId))}::text[],
+                    ${`{${entries.map((e) => (e.checksum === null ? "NULL" : JSON.stringify(e.checksum))).join(",")}}`}::text[]) AS t(e, c)),
+                gone AS (
+                  DELETE FROM integration.record_states s USING t
+                  WHERE s.organization_id = ${organizationId} AND s.sync_config_id = ${syncConfigId}
+                    AND s.external_id = t.e AND t.c IS NULL)
+                UPDATE integration.record_states s SET checksum = t.c FROM t
+                WHERE s.organization_id = ${organizationId} AND s.sync_config_id = ${syncConfigId}
+                  AND s.external_id = t.e AND t.c IS NOT NULL`.pipe(Effect.asVoid, Effect.orDie),
 
         claimTick: (organizationId, syncConfigId, tick, at) =>
           sql`

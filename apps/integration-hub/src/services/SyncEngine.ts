@@ -19,7 +19,7 @@ import type { SyncConfig } from "@tessera/contracts/integration-hub/SyncConfigs"
 import { MAX_RECORDED_FAILURES, type SyncRun } from "@tessera/contracts/integration-hub/SyncRuns"
 import type { DecodedEnvelope } from "@tessera/envelope/Envelope"
 import { type EmitContext, EventSink, type OutgoingEvent } from "@tessera/envelope/EventSink"
-import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Result, Schedule } from "effect"
+import { Clock, Config, Context, Data, Duration, Effect, Fiber, Layer, Option, Result, Schedule } from "effect"
 import { HttpClient } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { checksum, compile, externalIdOf, type Mapper, type SourceRecord } from "../domain/Mapping.ts"
@@ -42,6 +42,17 @@ export interface Endpoint {
   readonly target: Target | undefined
   readonly health: Effect.Effect<Health>
   readonly idOf: (record: SourceRecord) => string | undefined
+  /**
+   * The source's reads have no side effect and use no database connection (files, REST), so the
+   * next page may be read while the current one is written (see `runPage`).
+   */
+  readonly readAhead: boolean
+  /**
+   * The target writes a page whole or fails it whole (no per-record refusal) and uses no database
+   * connection (files, REST batches), so a page's checksums may be saved while the target writes
+   * it, under a savepoint that a failed write rolls back (see `runPage`).
+   */
+  readonly writeAside: boolean
 }
 
 /** Why a run cannot go on, summarized for the run's `error` (never a credential). */
@@ -145,13 +156,18 @@ export class SyncEngine extends Context.Service<
                 sealed === null
                   ? undefined
                   : yield* Effect.orDie(vault.open(sealed, { organizationId, connectionId: connection.id }))
-              return yield* RestConnector.make(config, credentials).pipe(
+              const rest = yield* RestConnector.make(config, credentials).pipe(
                 Effect.provideService(HttpClient.HttpClient, http)
               )
+              return { ...rest, readAhead: true, writeAside: config.write?.mode === "batch" }
             }
             case "csv":
             case "ndjson":
-              return FileConnector.make(config, yield* files.resolve(config.path))
+              return {
+                ...FileConnector.make(config, yield* files.resolve(config.path)),
+                readAhead: true,
+                writeAside: true
+              }
             case "crm":
               return {
                 source: CrmConnector.makeSource(sql, organizationId, config.object ?? "contacts"),
@@ -160,7 +176,11 @@ export class SyncEngine extends Context.Service<
                     ? undefined
                     : yield* CrmConnector.makeTarget(crm).pipe(Effect.provideService(EventSink, sink)),
                 health: Effect.succeed(CrmConnector.health),
-                idOf: (record) => externalIdOf(record, "id")
+                idOf: (record) => externalIdOf(record, "id"),
+                // The CRM source reads through the step's transaction: one statement at a time.
+                readAhead: false,
+                // Its writes are events published in the step's transaction.
+                writeAside: false
               }
           }
         })
@@ -277,9 +297,24 @@ export class SyncEngine extends Context.Service<
             let current = run
             let cp = checkpoint
             let pageNo = page
+            const pages = reader.source
+            // A page read and mapped (CPU in this process), apart from its writes (the database and the target).
+            const readMapped = (position: string | null) =>
+              Effect.map(read(pages, position, config.value.pageSize), (page_) => ({
+                read_: page_,
+                mapped: mapItems(page_.items, mapper, reader.idOf)
+              }))
+            let ahead: Fiber.Fiber<Effect.Success<ReturnType<typeof readMapped>>, RunAborted> | undefined
             for (;;) {
-              const read_ = yield* read(reader.source, cp.position ?? null, config.value.pageSize)
-              const mapped = mapItems(read_.items, mapper, reader.idOf)
+              const { read_, mapped } =
+                ahead === undefined ? yield* readMapped(cp.position ?? null) : yield* Fiber.join(ahead)
+              ahead = undefined
+              // Read ahead: the next page is read and mapped while this one is written. Its result
+              // is used only if this step goes on to it; otherwise it is interrupted (reads have
+              // no effect), and the next step reads it again from the checkpoint.
+              if (reader.readAhead && read_.next !== null && (yield* Clock.currentTimeMillis) < deadline) {
+                ahead = yield* Effect.forkChild(readMapped(read_.next))
+              }
 
               const known = yield* runs.checksums(
                 organizationId,
@@ -291,13 +326,44 @@ export class SyncEngine extends Context.Service<
                 if (previous === undefined) return true
                 return previous !== record.checksum && config.value.conflictPolicy === "source_wins"
               })
-              const written = yield* writer.target.write(changed, cp.targetState ?? null).pipe(
+              const write = writer.target.write(changed, cp.targetState ?? null).pipe(
                 Effect.retry({ schedule: PageRetry, while: (error: RemoteError) => error.retryable }),
                 Effect.mapError((error) => new RunAborted({ message: `writing failed: ${error.message}` }))
               )
+              const aside = writer.writeAside && changed.length > 0
+              // Write aside: the checksums are saved while the target writes the page, under a
+              // savepoint; a failed write rolls them back (both finish before the outcome is read,
+              // so no statement is interrupted).
+              const written = aside
+                ? yield* sql
+                    .withTransaction(
+                      Effect.all([write, runs.saveChecksums(organizationId, config.value.id, run.id, changed)], {
+                        concurrency: 2,
+                        mode: "result"
+                      }).pipe(
+                        Effect.flatMap(([outcome]) =>
+                          Result.isSuccess(outcome) ? Effect.succeed(outcome.success) : Effect.fail(outcome.failure)
+                        )
+                      )
+                    )
+                    .pipe(Effect.catchTag("SqlError", (error) => Effect.die(error)))
+                : yield* write
               const refused = new Set(written.failures.map((failure) => failure.externalId))
               const ok = changed.filter((record) => !refused.has(record.externalId))
-              yield* runs.saveChecksums(organizationId, config.value.id, run.id, ok)
+              if (!aside) yield* runs.saveChecksums(organizationId, config.value.id, run.id, ok)
+              else if (refused.size > 0) {
+                // Not expected of a target that writes aside; kept exact all the same.
+                yield* runs.restoreChecksums(
+                  organizationId,
+                  config.value.id,
+                  changed
+                    .filter((record) => refused.has(record.externalId))
+                    .map((record) => ({
+                      externalId: record.externalId,
+                      checksum: known.get(record.externalId) ?? null
+                    }))
+                )
+              }
 
               const created = ok.filter((record) => !known.has(record.externalId)).length
               const failures = [
@@ -348,6 +414,7 @@ export class SyncEngine extends Context.Service<
                 pageNo++
                 continue
               }
+              if (ahead !== undefined) yield* Fiber.interrupt(ahead)
               if (!last) {
                 yield* publish([
                   {
