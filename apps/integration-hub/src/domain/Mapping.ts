@@ -295,12 +295,33 @@ export const externalIdOf = (record: SourceRecord, idField: string): string | un
   return undefined
 }
 
+// The keys of the last record's shape, sorted and quoted once: a run maps every record with the
+// same mappings, so records of a page share their keys and their order.
+let shapeKeys: ReadonlyArray<string> = []
+let sortedKeys: ReadonlyArray<string> = []
+let quotedKeys: ReadonlyArray<string> = []
+
+const sameShape = (keys: ReadonlyArray<string>) => {
+  if (keys.length !== shapeKeys.length) return false
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== shapeKeys[i]) return false
+  return true
+}
+
 /** Canonical JSON (sorted keys): equal records give equal text however their keys were ordered. */
-const canonical = (record: MappedRecord): string =>
-  `{${Object.keys(record)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(record[key])}`)
-    .join(",")}}`
+const canonical = (record: MappedRecord): string => {
+  const keys = Object.keys(record)
+  if (!sameShape(keys)) {
+    shapeKeys = keys
+    sortedKeys = [...keys].sort()
+    quotedKeys = sortedKeys.map((key) => `${JSON.stringify(key)}:`)
+  }
+  let out = "{"
+  for (let i = 0; i < sortedKeys.length; i++) {
+    const key = sortedKeys[i] ?? ""
+    out += `${i === 0 ? "" : ","}${quotedKeys[i]}${JSON.stringify(record[key])}`
+  }
+  return `${out}}`
+}
 
 /** The content checksum of a mapped record (SHA-256 of its canonical JSON, base64url). */
 export const checksum = (record: MappedRecord): string => hash("sha256", canonical(record), "base64url")
