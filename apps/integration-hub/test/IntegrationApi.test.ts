@@ -625,6 +625,36 @@ layer(IntegrationTestLayer, { excludeTestServices: true })("integration hub over
     })
   )
 
+  it.effect("a changed record is updated (its checksum replaced), the others skipped, then all skipped", () =>
+    Effect.gen(function* () {
+      const { user } = freshOrg()
+      const remote = yield* FakeRemote
+      const people = (third: string) =>
+        writeFile(
+          "changes.ndjson",
+          `{"id":"c-1","first":"Ada"}\n{"id":"c-2","first":"Grace"}\n{"id":"c-3","first":"${third}"}\n`
+        )
+      people("Alan")
+      const source = yield* fileConnection(user, "ndjson", "changes.ndjson")
+      const client = yield* clientAs(user)
+      const target = yield* client.integration["integration.connection.create"]({
+        payload: {
+          name: "Batch target",
+          config: { kind: "rest", baseUrl: remote.url, write: { path: "/contacts", mode: "batch" } }
+        }
+      })
+      const config = yield* syncConfig(user, source.id, target.id, { pageSize: 2 })
+      const first = yield* waitForRun(user, (yield* trigger(user, config.id)).id)
+      assert.deepStrictEqual([first.status, first.created, first.updated, first.skipped], ["succeeded", 3, 0, 0])
+      people("Alan Turing")
+      const second = yield* waitForRun(user, (yield* trigger(user, config.id)).id)
+      assert.deepStrictEqual([second.status, second.created, second.updated, second.skipped], ["succeeded", 0, 1, 2])
+      assert.deepStrictEqual(remote.records.get("c-3"), { id: "c-3", first: "Alan Turing" })
+      const third = yield* waitForRun(user, (yield* trigger(user, config.id)).id)
+      assert.deepStrictEqual([third.status, third.created, third.updated, third.skipped], ["succeeded", 0, 0, 3])
+    })
+  )
+
   it.effect("list-runs-of-config, cancel-queued-run", () =>
     Effect.gen(function* () {
       const { user } = freshOrg()

@@ -74,11 +74,18 @@ export class RunRepository extends Context.Service<
       syncConfigId: string,
       externalIds: ReadonlyArray<string>
     ) => Effect.Effect<ReadonlyMap<string, string>>
+    /**
+     * Saves the checksums a page wrote: `created` are external ids with no checksum yet (inserted
+     * plainly, no speculative `ON CONFLICT` insertion: only the sync config's one active run, its
+     * row locked, writes them, so a conflict is a bug that fails the transaction), `updated` those
+     * with one (updated in the same statement).
+     */
     readonly saveChecksums: (
       organizationId: string,
       syncConfigId: string,
       runId: string,
-      entries: ReadonlyArray<{ readonly externalId: string; readonly checksum: string }>
+      created: ReadonlyArray<{ readonly externalId: string; readonly checksum: string }>,
+      updated: ReadonlyArray<{ readonly externalId: string; readonly checksum: string }>
     ) => Effect.Effect<void>
     /** Puts back the checksums a page saved before the target refused its records (null: none was saved before). */
     readonly restoreChecksums: (
@@ -222,15 +229,27 @@ export class RunRepository extends Context.Service<
                     AND external_id = ANY(${textArray(externalIds)}::text[])`
               ).pipe(Effect.map((rows) => new Map(rows.map((row) => [row.externalId, row.checksum])))),
 
-        saveChecksums: (organizationId, syncConfigId, runId, entries) =>
-          entries.length === 0
-            ? Effect.void
-            : sql`
-                INSERT INTO integration.record_states (organization_id, sync_config_id, external_id, checksum, run_id)
-                SELECT ${organizationId}, ${syncConfigId}, e, c, ${runId}
-                FROM unnest(${textArray(entries.map((e) => e.externalId))}::text[], ${textArray(entries.map((e) => e.checksum))}::text[]) AS t(e, c)
-                ON CONFLICT (organization_id, sync_config_id, external_id)
-                DO UPDATE SET checksum = excluded.checksum, run_id = excluded.run_id`.pipe(Effect.asVoid, Effect.orDie),
+        saveChecksums: (organizationId, syncConfigId, runId, created, updated) => {
+          const ids = (entries: typeof created) => textArray(entries.map((e) => e.externalId))
+          const sums = (entries: typeof created) => textArray(entries.map((e) => e.checksum))
+          const update = sql`
+            UPDATE integration.record_states s SET checksum = t.c, run_id = ${runId}
+            FROM unnest(${ids(updated)}::text[], ${sums(updated)}::text[]) AS t(e, c)
+            WHERE s.organization_id = ${organizationId} AND s.sync_config_id = ${syncConfigId} AND s.external_id = t.e`
+          const insert = sql`
+            INSERT INTO integration.record_states (organization_id, sync_config_id, external_id, checksum, run_id)
+            SELECT ${organizationId}, ${syncConfigId}, e, c, ${runId}
+            FROM unnest(${ids(created)}::text[], ${sums(created)}::text[]) AS t(e, c)`
+          const statement =
+            created.length === 0
+              ? updated.length === 0
+                ? undefined
+                : update
+              : updated.length === 0
+                ? insert
+                : sql`WITH updated AS (${update}) ${insert}`
+          return statement === undefined ? Effect.void : statement.pipe(Effect.asVoid, Effect.orDie)
+        },
 
         restoreChecksums: (organizationId, syncConfigId, entries) =>
           entries.length === 0

@@ -337,10 +337,22 @@ export class SyncEngine extends Context.Service<
               const written = aside
                 ? yield* sql
                     .withTransaction(
-                      Effect.all([write, runs.saveChecksums(organizationId, config.value.id, run.id, changed)], {
-                        concurrency: 2,
-                        mode: "result"
-                      }).pipe(
+                      Effect.all(
+                        [
+                          write,
+                          runs.saveChecksums(
+                            organizationId,
+                            config.value.id,
+                            run.id,
+                            changed.filter((record) => !known.has(record.externalId)),
+                            changed.filter((record) => known.has(record.externalId))
+                          )
+                        ],
+                        {
+                          concurrency: 2,
+                          mode: "result"
+                        }
+                      ).pipe(
                         Effect.flatMap(([outcome]) =>
                           Result.isSuccess(outcome) ? Effect.succeed(outcome.success) : Effect.fail(outcome.failure)
                         )
@@ -350,7 +362,14 @@ export class SyncEngine extends Context.Service<
                 : yield* write
               const refused = new Set(written.failures.map((failure) => failure.externalId))
               const ok = changed.filter((record) => !refused.has(record.externalId))
-              if (!aside) yield* runs.saveChecksums(organizationId, config.value.id, run.id, ok)
+              if (!aside)
+                yield* runs.saveChecksums(
+                  organizationId,
+                  config.value.id,
+                  run.id,
+                  ok.filter((record) => !known.has(record.externalId)),
+                  ok.filter((record) => known.has(record.externalId))
+                )
               else if (refused.size > 0) {
                 // Not expected of a target that writes aside; kept exact all the same.
                 yield* runs.restoreChecksums(
