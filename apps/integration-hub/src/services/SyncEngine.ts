@@ -9,6 +9,11 @@
  * checkpoint, and the redelivered event runs from there (file targets cut back what the dead
  * attempt appended; REST and CRM writes are upserts by external id), so nothing is written twice.
  *
+ * Overlaps within a step (same guarantees): the next page of a side-effect-free source is read and
+ * mapped while the current one is written (`Endpoint.readAhead`), and a target that writes a page
+ * whole saves the page's checksums while it writes, under a savepoint a failed write rolls back
+ * (`Endpoint.writeAside`).
+ *
  * Remote calls of a page are retried with backoff (`PageRetry`) while they are retryable (a
  * timeout, 429 with `Retry-After`, 5xx); then the run fails with the remote's error summarized.
  */
