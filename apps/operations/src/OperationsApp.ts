@@ -11,7 +11,6 @@ import * as ContractServer from "@tessera/contract-server/ContractServer"
 import { events } from "@tessera/contracts/dispatch/Catalog"
 import { DispatchAdmin } from "@tessera/dispatcher/DispatchAdmin"
 import { Layer } from "effect"
-import { EventLog } from "./EventLog.ts"
 import {
   consumerActivity,
   discardDeadLetters,
@@ -23,7 +22,8 @@ import {
   listEvents,
   replayDeadLetters
 } from "./handlers/DispatchHandlers.ts"
-import * as LiveTail from "./LiveTail.ts"
+import * as LiveTail from "./handlers/LiveTail.ts"
+import { EventLog } from "./services/EventLog.ts"
 
 export const DOMAIN = "dispatch"
 

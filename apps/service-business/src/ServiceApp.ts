@@ -13,6 +13,7 @@ import { events } from "@tessera/contracts/service-business/Catalog"
 import * as Migrations from "@tessera/database/Migrations"
 import * as Worker from "@tessera/dispatcher/Worker"
 import { Layer } from "effect"
+import CreateService from "../migrations/0001_create_service.ts"
 import { CrmDealsConsumer } from "./consumers/CrmDealsConsumer.ts"
 import { ServiceIds } from "./domain/ServiceIds.ts"
 import { createClient, getClient, listClients } from "./handlers/ClientHandlers.ts"
@@ -34,7 +35,6 @@ import { InvoiceRepository } from "./repositories/InvoiceRepository.ts"
 import { JobRepository } from "./repositories/JobRepository.ts"
 import { PaymentRepository } from "./repositories/PaymentRepository.ts"
 import { QuoteRepository } from "./repositories/QuoteRepository.ts"
-import { ServiceMigrations } from "./ServiceMigrations.ts"
 import { seed } from "./seed.ts"
 
 export const DOMAIN = "service"
@@ -68,8 +68,19 @@ export const catalog = [
   refundPayment
 ] as const
 
+/**
+ * The app's migrations, run in its own `service` schema with its own `service.migrations` table.
+ * Add one: a new `migrations/000N_name.ts` default-exporting an Effect, listed here.
+ */
+export const schemaMigrations: Migrations.SchemaMigrations = {
+  schema: "service",
+  migrations: {
+    "0001_create_service": CreateService
+  }
+}
+
 /** Runs the `service` schema's migrations when built. */
-export const migrations = Migrations.layer(ServiceMigrations)
+export const migrations = Migrations.layer(schemaMigrations)
 
 /** Repositories and ids: everything the handlers and the consumer use. Needs a `SqlClient`. */
 export const services = Layer.mergeAll(

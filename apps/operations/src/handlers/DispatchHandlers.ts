@@ -23,7 +23,7 @@ import {
 } from "@tessera/contracts/dispatch/Admin"
 import { DispatchAdmin } from "@tessera/dispatcher/DispatchAdmin"
 import { Clock, Effect } from "effect"
-import { EventLog } from "../EventLog.ts"
+import { EventLog } from "../services/EventLog.ts"
 
 /** Fails with `ConsumerNotFound` unless `consumer` has subscriptions. */
 const requireConsumer = (consumer: string | undefined) =>

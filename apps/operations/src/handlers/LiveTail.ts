@@ -11,7 +11,7 @@
 import { Auth } from "@tessera/contract-server/Auth"
 import { Duration, Effect, Option, Schema, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { EventLog } from "./EventLog.ts"
+import { EventLog } from "../services/EventLog.ts"
 
 export const TAIL_PATH = "/dispatch/events/tail"
 const POLL = Duration.millis(500)
