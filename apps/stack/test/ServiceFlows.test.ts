@@ -1,6 +1,8 @@
 /**
  * The service business's two cross-domain flows, end to end over HTTP, through the dispatcher only
- * (no app imports another), run both ways Tessera runs:
+ * (no app imports another), on the test kit (docs/testing.md) in both run modes — the apps in this
+ * process, and the CRM's, the service business's and the learning journey's own `main.ts` as child
+ * processes on one Postgres (`TESSERA_TEST_MODE` picks one; unset, both run):
  *
  * 1. CRM `deal.won` (version 2: with the deal's name, contact and company) → the service business
  *    drafts a quote for the deal's value, for a client matched or created from the deal's company
@@ -10,49 +12,21 @@
  *    add a client → schedule a job → complete it → invoice it → record the payment that settles it
  *    ends with the track completed, its XP and its badge.
  *
- * - the stack: one process with every app mounted (`apps/stack/src/main.ts`);
- * - separate processes: the CRM's, the service business's and the learning journey's own `main.ts`
- *   on one shared Postgres.
+ * `stack.settle()` waits until every consumer has handled everything (and fails on a handler's
+ * error or a dead letter), so nothing here polls.
  */
-import { assert, layer } from "@effect/vitest"
-import type { Principal } from "@tessera/contract-kit/Contract"
-import * as ContractApi from "@tessera/contract-kit/ContractApi"
-import * as ContractClient from "@tessera/contract-kit/ContractClient"
-import * as Auth from "@tessera/contract-server/Auth"
+import { assert } from "@effect/vitest"
 import { catalog as crmCatalog } from "@tessera/contracts/crm/Catalog"
 import { catalog as learningCatalog } from "@tessera/contracts/learning-journey/Catalog"
 import { LearnerId, TrackId } from "@tessera/contracts/learning-journey/Shared"
 import { catalog as serviceCatalog } from "@tessera/contracts/service-business/Catalog"
-import * as TestDatabase from "@tessera/test-harness/TestDatabase"
-import { Effect, Layer, Redacted } from "effect"
-import { FetchHttpClient } from "effect/http"
-import { SqlClient } from "effect/sql"
-import { eventually, freePort, runScript, script, spawnProcess, waitFor } from "./support/Processes.ts"
+import * as StackTest from "@tessera/test-kit/StackTest"
+import { Effect } from "effect"
+import { mains } from "../src/Mains.ts"
+import * as Stack from "../src/Stack.ts"
 
-const CrmApi = ContractApi.make("crm", crmCatalog)
-const ServiceApi = ContractApi.make("service", serviceCatalog)
-const LearningApi = ContractApi.make("learning", learningCatalog)
-
-const token = (principal: Principal) => Effect.orDie(Auth.mintDevToken(principal))
-
-interface Ports {
-  readonly crm: number
-  readonly service: number
-  readonly learning: number
-}
-
-const clients = (principal: Principal, ports: Ports) =>
-  Effect.gen(function* () {
-    const bearer = yield* token(principal)
-    const at = (port: number) => ({ token: bearer, baseUrl: `http://127.0.0.1:${port}` })
-    return {
-      crm: (yield* ContractClient.make(CrmApi, at(ports.crm))).crm,
-      service: (yield* ContractClient.make(ServiceApi, at(ports.service))).service,
-      learning: (yield* ContractClient.make(LearningApi, at(ports.learning))).learning
-    }
-  })
-
-type Clients = Effect.Success<ReturnType<typeof clients>>
+const catalogs = { crm: crmCatalog, service: serviceCatalog, learning: learningCatalog }
+type Clients = StackTest.Clients<typeof catalogs>
 
 const progressOf = (c: Clients, learnerId: string, trackId: string) =>
   Effect.map(
@@ -94,11 +68,10 @@ const winADeal = (c: Clients) =>
 
 const checkDealBecameQuote = (c: Clients, won: Effect.Success<ReturnType<typeof winADeal>>) =>
   Effect.gen(function* () {
-    const quote = yield* eventually(
-      Effect.map(c.service["service.quote.list"]({ payload: {} }), (page) =>
-        page.items.find((q) => q.sourceDealId === won.deal.id)
-      )
-    )
+    const page = yield* c.service["service.quote.list"]({ payload: {} })
+    const quote = page.items.find((q) => q.sourceDealId === won.deal.id)
+    if (quote === undefined) return assert.fail(`no quote drafted for ${won.deal.id}`)
+    assert.strictEqual(page.items.filter((q) => q.sourceDealId === won.deal.id).length, 1, "one quote per deal")
     assert.strictEqual(quote.status, "draft")
     assert.strictEqual(quote.totalMinor, 730_000)
     assert.strictEqual(quote.currency, "EUR")
@@ -144,9 +117,9 @@ const firstPaidJob = (c: Clients) =>
 
 const checkServiceFirstJob = (c: Clients, learner: string) =>
   Effect.gen(function* () {
-    const done = yield* eventually(
-      Effect.map(progressOf(c, learner, "service-first-job"), (p) => (p?.status === "completed" ? p : undefined))
-    )
+    const done = yield* progressOf(c, learner, "service-first-job")
+    if (done === undefined) return assert.fail(`no Service first job progress for ${learner}`)
+    assert.strictEqual(done.status, "completed")
     assert.strictEqual(done.xp, 650) // 50 + 50 + 100 + 100 + 150, and 200 for completing the track
     assert.include(done.badges, "service-first-job")
     assert.isTrue(done.steps.every((step) => step.status === "completed"))
@@ -156,90 +129,43 @@ const checkCrmWinStep = (c: Clients, learner: string) =>
   Effect.gen(function* () {
     // The CRM first win's steps are sequential: pipeline, contact and deal done; the win is
     // recorded (as v2) and counts once its prerequisite (three moves) is met — here, no moves yet.
-    const progress = yield* eventually(
-      Effect.map(progressOf(c, learner, "crm-first-win"), (p) =>
-        p !== undefined && p.steps.filter((s) => s.status === "completed").length >= 3 ? p : undefined
-      )
-    )
+    const progress = yield* progressOf(c, learner, "crm-first-win")
+    if (progress === undefined) return assert.fail(`no CRM first win progress for ${learner}`)
     assert.deepStrictEqual(
       progress.steps.filter((s) => s.status === "completed").map((s) => s.stepId),
       ["create-pipeline", "create-contact", "create-deal"]
     )
   })
 
-const noDeadLetters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  Effect.map(sql<{ n: number }>`SELECT count(*)::int AS n FROM dispatch.dead_letters`, (rows) =>
-    assert.strictEqual(rows[0]?.n, 0)
-  )
-)
+for (const mode of StackTest.modes()) {
+  const stack = StackTest.make({ apps: Stack.apps, domains: ["crm", "service", "learning"], mains, catalogs, mode })
 
-layer(TestDatabase.layer().pipe(Layer.provideMerge(FetchHttpClient.layer)), { excludeTestServices: true })(
-  "the service business across domains",
-  (it) => {
+  stack.describe(`the service business across domains (${mode})`, (it) => {
     it.effect(
-      "flow crm.won-deal-to-quote: flow service.first-job: in the stack — deal.won v2 drafts a quote; a first paid job completes Service first job",
+      "flow crm.won-deal-to-quote: deal.won v2 drafts one quote for the deal's client; the CRM first win still counts the win",
       () =>
         Effect.gen(function* () {
-          const database = yield* TestDatabase.TestDatabase
-          const url = Redacted.value(database.url)
-          const port = yield* freePort
-          const stack = yield* spawnProcess(script("apps/stack/src/main.ts"), { DATABASE_URL: url, PORT: String(port) })
-          yield* waitFor(stack, "Tessera is up")
-          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "acme"], {
-            DATABASE_URL: url
-          })
-
-          const c = yield* clients(
-            { userId: "ada", organizationId: "acme", roles: ["admin"] },
-            {
-              crm: port,
-              service: port,
-              learning: port
-            }
-          )
+          yield* stack.seed("initech", { domains: ["learning"] })
+          const c = yield* stack.clients({ userId: "peter", organizationId: "initech", roles: ["admin"] })
           const won = yield* winADeal(c)
+          yield* stack.settle()
           yield* checkDealBecameQuote(c, won)
-          yield* checkCrmWinStep(c, "ada")
-          yield* firstPaidJob(c)
-          yield* checkServiceFirstJob(c, "ada")
-          yield* noDeadLetters
+          yield* checkCrmWinStep(c, "peter")
+          // Handing deal.won over again makes no second client or quote.
+          assert.isAbove(yield* stack.faults.redeliver("service.crmDeals", { organizationId: "initech" }), 0)
+          yield* stack.settle()
+          yield* checkDealBecameQuote(c, won)
         })
     )
 
-    it.effect(
-      "flow crm.won-deal-to-quote: flow service.first-job: as separate processes (CRM, service business, learning journey on one Postgres)",
-      () =>
-        Effect.gen(function* () {
-          const database = yield* TestDatabase.TestDatabase
-          const url = Redacted.value(database.url)
-          yield* runScript(script("apps/stack/src/seed.ts"), ["--app", "learning", "--org", "globex"], {
-            DATABASE_URL: url
-          })
-          const ports: Ports = { crm: yield* freePort, service: yield* freePort, learning: yield* freePort }
-          const crm = yield* spawnProcess(script("apps/crm/src/main.ts"), {
-            DATABASE_URL: url,
-            PORT: String(ports.crm)
-          })
-          const service = yield* spawnProcess(script("apps/service-business/src/main.ts"), {
-            DATABASE_URL: url,
-            PORT: String(ports.service)
-          })
-          const learning = yield* spawnProcess(script("apps/learning-journey/src/main.ts"), {
-            DATABASE_URL: url,
-            PORT: String(ports.learning)
-          })
-          yield* waitFor(crm, "is up at")
-          yield* waitFor(service, "is up at")
-          yield* waitFor(learning, "is up at")
-
-          const c = yield* clients({ userId: "hal", organizationId: "globex", roles: ["admin"] }, ports)
-          const won = yield* winADeal(c)
-          yield* checkDealBecameQuote(c, won)
-          yield* checkCrmWinStep(c, "hal")
-          yield* firstPaidJob(c)
-          yield* checkServiceFirstJob(c, "hal")
-          yield* noDeadLetters
-        })
+    it.effect("flow service.first-job: a first paid job completes the learning journey's Service first job", () =>
+      Effect.gen(function* () {
+        yield* stack.seed("acme", { domains: ["learning"] })
+        const c = yield* stack.clients({ userId: "ada", organizationId: "acme", roles: ["admin"] })
+        yield* firstPaidJob(c)
+        yield* stack.settle()
+        yield* checkServiceFirstJob(c, "ada")
+      })
     )
-  }
-)
+  })
+}
