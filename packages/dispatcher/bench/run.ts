@@ -748,7 +748,9 @@ const main = async () => {
         `2. latency at ${LATENCY_RATE} events/s, one event per transaction: p99 ${ours.latency.p99.toFixed(1)} ms from the call (${ours.latency.ackP99.toFixed(1)} ms from the ack); goal ≤ 30 ms: ${ours.latency.p99 <= 30 ? "met" : "MISSED"}`
       )
     for (const figure of figures) console.log(`- ${figure}`)
-    console.log("- cross-domain (CRM over HTTP with the real learning consumer): not measured here (needs the apps)")
+    console.log(
+      "- cross-domain (CRM over HTTP at saturation with the real learning consumer): apps/stack/bench/CrossDomainLoad.bench-run.ts (pnpm --filter @tessera/stack bench), which needs the apps"
+    )
   }
   await Effect.runPromise(Scope.close(scope, Exit.void))
   if (root !== undefined) Fs.rmSync(root, { recursive: true, force: true })
