@@ -9,8 +9,8 @@
  * `closedAt` set.
  */
 import { assert, layer } from "@effect/vitest"
-import type { AnyContract } from "@tessera/contract-kit/Contract"
 import { catalog } from "@tessera/contracts/crm/Catalog"
+import * as Examples from "@tessera/test-kit/Examples"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
@@ -74,34 +74,11 @@ const build = (organizationId: string, parts: ReadonlyArray<World>) =>
     }
   })
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
-const GENERATED_ID =
-  /^(pipe|stage|deal|contact|company|task)_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const normalize = Examples.normalizer({
+  ids: Examples.generatedId(["pipe", "stage", "deal", "contact", "company", "task"])
+})
 
-/**
- * `actual` with what the server generates replaced by the example's value, where it has the
- * right form: timestamps (the example's is a fixed instant, the server's is now) and new ids.
- */
-const normalize = (actual: unknown, expected: unknown, key?: string): unknown => {
-  if (typeof expected === "string" && typeof actual === "string") {
-    if (TIMESTAMP.test(expected) && TIMESTAMP.test(actual)) return expected
-    if (key === "id" && GENERATED_ID.test(actual)) return expected
-    return actual
-  }
-  if (Array.isArray(expected) && Array.isArray(actual)) {
-    return actual.map((item, index) => normalize(item, expected[index]))
-  }
-  if (typeof expected === "object" && expected !== null && typeof actual === "object" && actual !== null) {
-    return Object.fromEntries(
-      Object.entries(actual).map(([k, v]) => [k, normalize(v, (expected as Record<string, unknown>)[k], k)])
-    )
-  }
-  return actual
-}
-
-const examples = (catalog as ReadonlyArray<AnyContract>).flatMap((contract) =>
-  contract.acceptance.examples.map((example) => ({ contract, example }))
-)
+const examples = Examples.examplesOf(catalog)
 
 layer(CrmTestLayer, { excludeTestServices: true })("every CRM example, as written", (it) => {
   it("covers every contract with at least one example and one scenario", () => {

@@ -9,9 +9,9 @@
  * `{ id, status: "active", … }`.
  */
 import { assert, layer } from "@effect/vitest"
-import type { AnyContract } from "@tessera/contract-kit/Contract"
 import { catalog } from "@tessera/contracts/integration-hub/Catalog"
 import * as AppTest from "@tessera/test-kit/AppTest"
+import * as Examples from "@tessera/test-kit/Examples"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
@@ -62,29 +62,11 @@ const build = (organizationId: string, parts: ReadonlyArray<World>) =>
     }
   })
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
-const GENERATED_ID = /^(conn|sync|map|run)_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const normalize = Examples.normalizer({
+  ids: Examples.generatedId(["conn", "sync", "map", "run"])
+})
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** `actual` with generated ids and timestamps replaced by the example's values, where they have the right form. */
-const normalize = (actual: unknown, expected: unknown, key?: string): unknown => {
-  if (typeof expected === "string" && typeof actual === "string") {
-    if (TIMESTAMP.test(expected) && TIMESTAMP.test(actual)) return expected
-    if (key === "id" && GENERATED_ID.test(actual)) return expected
-    return actual
-  }
-  if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((item, i) => normalize(item, expected[i]))
-  if (isRecord(expected) && isRecord(actual)) {
-    return Object.fromEntries(Object.entries(actual).map(([k, v]) => [k, normalize(v, expected[k], k)]))
-  }
-  return actual
-}
-
-const examples = (catalog as ReadonlyArray<AnyContract>).flatMap((contract) =>
-  contract.acceptance.examples.map((example) => ({ contract, example }))
-)
+const examples = Examples.examplesOf(catalog)
 
 layer(AppTest.layer([IntegrationApp]), { excludeTestServices: true })(
   "every integration-hub example, as written",

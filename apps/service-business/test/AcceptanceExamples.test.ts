@@ -8,8 +8,8 @@
  * date: "2025-01-20T10:00:00Z", type: "repair" }` answers the job `{ id, status: "scheduled", … }`.
  */
 import { assert, layer } from "@effect/vitest"
-import type { AnyContract } from "@tessera/contract-kit/Contract"
 import { catalog } from "@tessera/contracts/service-business/Catalog"
+import * as Examples from "@tessera/test-kit/Examples"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
@@ -121,36 +121,16 @@ const build = (organizationId: string, parts: ReadonlyArray<World>) =>
     }
   })
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
-const GENERATED_ID =
-  /^(client|quote|job|invoice|payment)_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const INVOICE_NUMBER = /^INV-\d{4}-(\d{4,})$/
 
-/**
- * `actual` with what the server generates replaced by the example's value, where it has the
- * right form: timestamps, new ids, and the year of a new invoice number (the sequence must match).
- */
-const normalize = (actual: unknown, expected: unknown, key?: string): unknown => {
-  if (typeof expected === "string" && typeof actual === "string") {
-    if (TIMESTAMP.test(expected) && TIMESTAMP.test(actual)) return expected
-    if (key === "id" && GENERATED_ID.test(actual)) return expected
-    if (key === "number" && INVOICE_NUMBER.exec(actual)?.[1] === INVOICE_NUMBER.exec(expected)?.[1]) return expected
-    return actual
-  }
-  if (Array.isArray(expected) && Array.isArray(actual)) {
-    return actual.map((item, index) => normalize(item, expected[index]))
-  }
-  if (typeof expected === "object" && expected !== null && typeof actual === "object" && actual !== null) {
-    return Object.fromEntries(
-      Object.entries(actual).map(([k, v]) => [k, normalize(v, (expected as Record<string, unknown>)[k], k)])
-    )
-  }
-  return actual
-}
+/** Generated: timestamps, new ids, and the year of a new invoice number (its sequence must match). */
+const normalize = Examples.normalizer({
+  ids: Examples.generatedId(["client", "quote", "job", "invoice", "payment"]),
+  generated: (key, actual, expected) =>
+    key === "number" && INVOICE_NUMBER.exec(actual)?.[1] === INVOICE_NUMBER.exec(expected)?.[1]
+})
 
-const examples = (catalog as ReadonlyArray<AnyContract>).flatMap((contract) =>
-  contract.acceptance.examples.map((example) => ({ contract, example }))
-)
+const examples = Examples.examplesOf(catalog)
 
 layer(ServiceTestLayer, { excludeTestServices: true })("every service-business example, as written", (it) => {
   it("covers every contract with at least one example and one scenario", () => {
