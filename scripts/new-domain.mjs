@@ -1096,8 +1096,8 @@ file(
  * now), which must have the right form.
  */
 import { assert, layer } from "@effect/vitest"
-import type { AnyContract } from "@tessera/contract-kit/Contract"
 import { catalog } from "@tessera/contracts/${name}/Catalog"
+import * as Examples from "@tessera/test-kit/Examples"
 import { Effect } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
@@ -1122,30 +1122,10 @@ const build = (organizationId: string, parts: ReadonlyArray<World>) =>
     }
   })
 
-const TIMESTAMP = /^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z$/
-const GENERATED_ID = /^item_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+/** What the server generates (timestamps of now, new ids) is replaced by the example's values. */
+const normalize = Examples.normalizer({ ids: Examples.generatedId(["item"]) })
 
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** \`actual\` with what the server generates replaced by the example's value, where it has the right form. */
-const normalize = (actual: unknown, expected: unknown, key?: string): unknown => {
-  if (typeof expected === "string" && typeof actual === "string") {
-    if (TIMESTAMP.test(expected) && TIMESTAMP.test(actual)) return expected
-    if (key === "id" && GENERATED_ID.test(actual)) return expected
-    return actual
-  }
-  if (Array.isArray(expected) && Array.isArray(actual)) {
-    return actual.map((item, index) => normalize(item, expected[index]))
-  }
-  if (isRecord(expected) && isRecord(actual)) {
-    return Object.fromEntries(Object.entries(actual).map(([k, v]) => [k, normalize(v, expected[k], k)]))
-  }
-  return actual
-}
-
-const contracts: ReadonlyArray<AnyContract> = catalog
-const examples = contracts.flatMap((contract) => contract.acceptance.examples.map((example) => ({ contract, example })))
+const examples = Examples.examplesOf(catalog)
 
 layer(${Domain}TestLayer, { excludeTestServices: true })("every ${name} example, as written", (it) => {
   it("covers every contract with at least one example and one scenario", () => {
