@@ -1129,7 +1129,7 @@ const examples = Examples.examplesOf(catalog)
 
 layer(${Domain}TestLayer, { excludeTestServices: true })("every ${name} example, as written", (it) => {
   it("covers every contract with at least one example and one scenario", () => {
-    for (const contract of contracts) {
+    for (const contract of catalog) {
       assert.isAbove(contract.acceptance.examples.length, 0, \`\${contract.key} has no example\`)
       assert.isAbove(contract.acceptance.scenarios.length, 0, \`\${contract.key} has no scenario\`)
       for (const example of contract.acceptance.examples) {
