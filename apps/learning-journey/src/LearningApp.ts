@@ -16,6 +16,7 @@ import * as Worker from "@tessera/dispatcher/Worker"
 import { EventIds } from "@tessera/envelope/EventIds"
 import { Layer } from "effect"
 import CreateLearning from "../migrations/0001_create_learning.ts"
+import ProgressEvidence from "../migrations/0002_progress_evidence.ts"
 import { ProgressConsumer } from "./consumers/ProgressConsumer.ts"
 import { getProgress, recordEvent, skipStep } from "./handlers/OnboardingHandlers.ts"
 import { createTrack, listTracks } from "./handlers/TrackHandlers.ts"
@@ -38,7 +39,8 @@ export const catalog = [createTrack, listTracks, getProgress, recordEvent, skipS
 export const schemaMigrations: Migrations.SchemaMigrations = {
   schema: "learning",
   migrations: {
-    "0001_create_learning": CreateLearning
+    "0001_create_learning": CreateLearning,
+    "0002_progress_evidence": ProgressEvidence
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * Learners' progress, one row per (organization, learner, track). `lock` creates the row when
- * missing and locks it for the rest of the transaction: concurrent events of one learner on one
- * track are applied one after the other.
+ * Learners' progress, one row per (organization, learner, track). `lock` creates the rows when
+ * missing and locks them for the rest of the transaction, in track id order: concurrent events of
+ * one learner on one track are applied one after the other, and never deadlock.
  */
 import type { Progress } from "@tessera/contracts/learning-journey/Onboarding"
 import { Timestamp, TrackId } from "@tessera/contracts/learning-journey/Shared"
@@ -50,8 +50,15 @@ export interface Derived {
 export class ProgressRepository extends Context.Service<
   ProgressRepository,
   {
-    /** The learner's progress on the track, created (not started) when missing, locked until the transaction ends. */
-    readonly lock: (organizationId: string, learnerId: string, trackId: TrackId) => Effect.Effect<ProgressState>
+    /**
+     * The learner's progress on each track (in track id order), created (not started) when
+     * missing, locked until the transaction ends. One round trip whatever the number of tracks.
+     */
+    readonly lock: (
+      organizationId: string,
+      learnerId: string,
+      trackIds: ReadonlyArray<TrackId>
+    ) => Effect.Effect<ReadonlyArray<ProgressState>>
     readonly save: (organizationId: string, state: ProgressState, derived: Derived, at: Date) => Effect.Effect<void>
     /** The learner's stored progress rows (tracks never touched have none). */
     readonly listForLearner: (organizationId: string, learnerId: string) => Effect.Effect<ReadonlyArray<ProgressState>>
@@ -72,20 +79,32 @@ export class ProgressRepository extends Context.Service<
       const lock = Effect.fn("ProgressRepository.lock")(function* (
         organizationId: string,
         learnerId: string,
-        trackId: TrackId
+        trackIds: ReadonlyArray<TrackId>
       ) {
-        yield* Rows.run(sql`
-          INSERT INTO learning.progress (organization_id, learner_id, track_id)
-          VALUES (${organizationId}, ${learnerId}, ${trackId})
-          ON CONFLICT DO NOTHING`)
-        const row = yield* Rows.one(
+        if (trackIds.length === 0) return []
+        const sorted = [...new Set(trackIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        // One statement: rows are inserted or locked in track id order (`sorted`'s order: the ORDER BY
+        // feeds the insert), so concurrent callers never wait on each other in opposite orders. On a
+        // conflict the existing row is locked (waiting for a concurrent insert to commit) and
+        // returned as last committed: the no-op update is what makes RETURNING hand it back.
+        const rows = yield* Rows.all(
           ProgressRow,
           sql`
-            ${columns}
-            WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} AND track_id = ${trackId}
-            FOR UPDATE`
+            INSERT INTO learning.progress AS p (organization_id, learner_id, track_id)
+            SELECT ${organizationId}, ${learnerId}, wanted.id
+            FROM (VALUES ${sql.csv(sorted.map((id, n) => sql`(${id}::text, ${n}::int)`))}) AS wanted (id, n)
+            ORDER BY wanted.n
+            ON CONFLICT (organization_id, learner_id, track_id) DO UPDATE SET learner_id = p.learner_id
+            RETURNING p.track_id AS "trackId", p.learner_id AS "learnerId", p.marks,
+              p.streak_current AS "streakCurrent", p.streak_longest AS "streakLongest",
+              p.last_active_day AS "lastActiveDay", learning.iso(p.started_at) AS "startedAt",
+              learning.iso(p.last_activity_at) AS "lastActivityAt", learning.iso(p.completed_at) AS "completedAt"`
         )
-        return toState(row)
+        const byTrack = new Map(rows.map((row) => [row.trackId, toState(row)]))
+        return sorted.flatMap((trackId) => {
+          const state = byTrack.get(trackId)
+          return state === undefined ? [] : [state]
+        })
       })
 
       const save = Effect.fn("ProgressRepository.save")(function* (

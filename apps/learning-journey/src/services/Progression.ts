@@ -24,6 +24,7 @@ import type { Track } from "@tessera/contracts/learning-journey/Tracks"
 import type { OutgoingEvent } from "@tessera/envelope/EventSink"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
+import { evidenceFor, type HistoryQuery, keyOf, wasSettled } from "../domain/Evidence.ts"
 import {
   applyEvent,
   initial,
@@ -111,10 +112,10 @@ const derivedOf = (track: Track, state: ProgressState) => ({
   status: statusOfProgress(track, state)
 })
 
-/** The event types a track's steps listen to. */
-const eventTypesOf = (tracks: ReadonlyArray<Track>): ReadonlyArray<string> => [
-  ...new Set(tracks.flatMap((track) => track.steps.map((step) => step.condition.event.eventType)))
-]
+const byId = (a: { readonly id: string }, b: { readonly id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/** Organizations whose tracks a `Progression` keeps in memory (the least recently loaded are dropped). */
+const TRACK_CACHE_SIZE = 1_000
 
 export class Progression extends Context.Service<
   Progression,
@@ -166,8 +167,65 @@ export class Progression extends Context.Service<
           ? tracks.list(organizationId)
           : Effect.map(findTrack(organizationId, trackId), (track) => [track])
 
+      // Tracks are only ever added, never changed or removed: an organization's tracks read once
+      // are current as long as the organization has as many as were read (`claim` counts them in
+      // its round trip), and a track read once is that track for good.
+      const cachedTracks = new Map<string, ReadonlyArray<Track>>()
+      const remember = (organizationId: string, listed: ReadonlyArray<Track>) =>
+        Effect.sync(() => {
+          cachedTracks.delete(organizationId)
+          if (cachedTracks.size >= TRACK_CACHE_SIZE) {
+            const oldest = cachedTracks.keys().next()
+            if (oldest.done !== true) cachedTracks.delete(oldest.value)
+          }
+          cachedTracks.set(organizationId, listed)
+        })
+      const currentTracks = (organizationId: string, count: number) =>
+        Effect.suspend(() => {
+          const known = cachedTracks.get(organizationId)
+          return known !== undefined && known.length === count
+            ? Effect.succeed(known)
+            : Effect.tap(tracks.list(organizationId), (listed) => remember(organizationId, listed))
+        })
+      const knownTrack = (organizationId: string, trackId: string) =>
+        Effect.suspend(() => {
+          const known = cachedTracks.get(organizationId)?.find((track) => track.id === trackId)
+          return known === undefined ? findTrack(organizationId, trackId) : Effect.succeed(known)
+        })
+
       const transactional = <A, E>(effect: Effect.Effect<A, E>) =>
         sql.withTransaction(effect).pipe(Effect.catchTag("SqlError", Effect.die))
+
+      /**
+       * `run` over the learner's events it needs: starting from `given`, fetches what `needs` asks
+       * of the result (`domain/Evidence.ts`) and runs again, until it asks nothing new. The result
+       * is `run`'s over the learner's whole history.
+       */
+      const withEvidence = <A>(
+        organizationId: string,
+        learnerId: string,
+        given: ReadonlyArray<RecordedEvent>,
+        run: (history: ReadonlyArray<RecordedEvent>) => A,
+        needs: (result: A) => ReadonlyArray<HistoryQuery>
+      ) =>
+        Effect.gen(function* () {
+          const known = new Map(given.map((event) => [event.eventId, event]))
+          const asked = new Set<string>()
+          let result = run([...known.values()])
+          while (true) {
+            const missing = new Map<string, HistoryQuery>()
+            for (const query of needs(result)) {
+              const key = keyOf(query)
+              if (!asked.has(key)) missing.set(key, query)
+            }
+            if (missing.size === 0) return result
+            for (const key of missing.keys()) asked.add(key)
+            for (const event of yield* events.evidence(organizationId, learnerId, [...missing.values()])) {
+              known.set(event.eventId, event)
+            }
+            result = run([...known.values()])
+          }
+        })
 
       const record = (
         organizationId: string,
@@ -184,25 +242,37 @@ export class Progression extends Context.Service<
               payload: incoming.payload,
               occurredAt: incoming.occurredAt
             }
-            const candidates = yield* tracksFor(organizationId, options.trackId)
-            // Locks are taken in track id order, so concurrent events never deadlock.
-            const relevant = candidates
-              .filter((track) => isRelevant(track, event))
-              .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-            const matchedTracks = relevant.map((track) => track.id)
+            const only = options.trackId === undefined ? undefined : yield* knownTrack(organizationId, options.trackId)
             const now = new Date(yield* Clock.currentTimeMillis)
-            const claimed = yield* events.claim(organizationId, learnerId, event, now)
-            if (!claimed) return { duplicate: true, matchedTracks, emissions: [] }
+            const claim = yield* events.claim(organizationId, learnerId, event, now, options.trackId)
+            const candidates =
+              only === undefined ? yield* currentTracks(organizationId, claim.organizationTracks) : [only]
+            // Locks are taken in track id order, so concurrent events never deadlock.
+            const relevant = candidates.filter((track) => isRelevant(track, event)).sort(byId)
+            const matchedTracks = relevant.map((track) => track.id)
+            if (!claim.recorded) return { duplicate: true, matchedTracks, emissions: [] }
             if (relevant.length === 0) return { duplicate: false, matchedTracks, emissions: [] }
 
-            const states = yield* Effect.forEach(relevant, (track) =>
-              Effect.map(progressRows.lock(organizationId, learnerId, track.id), (state) => ({ track, state }))
+            const states = new Map(
+              (yield* progressRows.lock(organizationId, learnerId, matchedTracks)).map((state) => [
+                state.trackId,
+                state
+              ])
             )
-            // Read after locking: a concurrent event of the learner committed before the lock is in it.
-            const history = yield* events.history(organizationId, learnerId, eventTypesOf(relevant))
             const emissions: Array<Emission> = []
-            for (const { track, state } of states) {
-              const outcome = applyEvent(track, state, history, event)
+            for (const track of relevant) {
+              const state = states.get(track.id) ?? initial(track.id, learnerId)
+              if (state.completedAt !== null) continue
+              // Every event of the learner matching a step advanced this track and settled it,
+              // unless one was recorded for another track only.
+              const settled = wasSettled(state) && !claim.scoped
+              const outcome = yield* withEvidence(
+                organizationId,
+                learnerId,
+                [event],
+                (history) => applyEvent(track, state, history, event),
+                (result) => evidenceFor(track, state, result, event, settled)
+              )
               if (outcome.transitions.length === 0 && outcome.state === state) continue
               yield* progressRows.save(organizationId, outcome.state, derivedOf(track, outcome.state), now)
               emissions.push(...outcome.transitions.map((transition) => emissionOf(outcome.state, transition)))
@@ -223,10 +293,21 @@ export class Progression extends Context.Service<
                 detail: `Track ${trackId} has no step ${stepId}.`
               })
             }
-            const state = yield* progressRows.lock(organizationId, learnerId, track.id)
-            const history = yield* events.history(organizationId, learnerId, eventTypesOf([track]))
+            const [state = initial(track.id, learnerId)] = yield* progressRows.lock(organizationId, learnerId, [
+              track.id
+            ])
             const now = new Date(yield* Clock.currentTimeMillis)
-            const result = skip(track, state, history, stepId, now)
+            // Every step the skip evaluates is evaluated from scratch (a skip is rare).
+            const result = yield* withEvidence(
+              organizationId,
+              learnerId,
+              [],
+              (history) => skip(track, state, history, stepId, now),
+              (result) =>
+                result._tag === "Refused" || result.state === state
+                  ? []
+                  : evidenceFor(track, state, result, undefined, false)
+            )
             if (result._tag === "Refused") {
               const refusal = result.refusal
               return yield* refusal._tag === "StepNotFound"
