@@ -6,17 +6,20 @@
  * Why it is enough. Conditions only grow true as events are added, and `settle` evaluates the
  * steps that are available. So a settle over *some* of the learner's events decides every step
  * it evaluates as the whole history would, provided that for each such step the fetched events
- * hold a proof of its condition whenever the whole history does:
+ * hold a proof of its condition whenever the whole history does. A step found true is true over
+ * the whole history too; a step found false stays available to the end of the settle, so the
+ * proofs needed are those of the steps still available after it:
  *
  * - a step that becomes available in this settle (or any step, when the progress was never
- *   settled or is `unsettled`) is evaluated from scratch: one matching event, the first
+ *   settled or `settled` is false) is proved from scratch: one matching event, the first
  *   `atLeast` matching events, one matching event inside the window, or the events of one run;
  * - a step that was available before this event was false over everything the learner had done
- *   (every earlier event that matches it advanced this track and settled it; `unsettled` says
- *   when that is not so). Only this event can make it true: nothing to read when the event does
- *   not match it or the condition is one matching event (the event itself is given); for a count,
- *   the first `atLeast` matching events; for a count within hours, the matching events within
- *   that many hours of this one (a run made true now contains this event).
+ *   (every earlier event that matches it advanced this track and settled it; the caller passes
+ *   `settled: false` when that is not so — an event recorded for another track only). Only
+ *   this event can make it true: nothing to read when the event does not match it, or when the
+ *   condition is one matching event or a window (the event itself is given); for a count, the
+ *   first `atLeast` matching events; for a count within hours, the matching events within that
+ *   many hours of this one (a run made true now contains this event).
  *
  * A settle over the fetched events may make steps available that nothing was fetched for; the
  * caller fetches what `evidenceFor` asks of the new outcome and settles again, until it asks
@@ -24,7 +27,7 @@
  */
 import type { Condition, EventMatcher } from "@tessera/contracts/learning-journey/Conditions"
 import type { Track } from "@tessera/contracts/learning-journey/Tracks"
-import { isDone, statusOf } from "./Availability.ts"
+import { statusOf } from "./Availability.ts"
 import { type LearnerEvent, matches } from "./Conditions.ts"
 import type { Outcome, ProgressState } from "./LearnerProgress.ts"
 
@@ -106,7 +109,7 @@ const sinceLast = (condition: Condition, event: LearnerEvent | undefined): Histo
 
 /**
  * The queries whose rows (with `event`, when given) decide every step `outcome`'s settle
- * evaluated as the learner's whole history would. `before` is the stored progress the outcome
+ * left available as the learner's whole history would. `before` is the stored progress the outcome
  * came from; `settled` whether every step available in it is known false over the learner's
  * events recorded before `event` (the progress was settled before and no event escaped it).
  */
@@ -118,13 +121,11 @@ export const evidenceFor = (
   settled: boolean
 ): ReadonlyArray<HistoryQuery> => {
   if (before.completedAt !== null) return []
-  const after = outcome.state.marks
   const queries: Array<HistoryQuery> = []
+  // A step the settle found true is true over the whole history too (conditions only grow true
+  // with events); one it found false is still available at the end: only those need proof.
   for (const step of track.steps) {
-    const evaluated =
-      statusOf(step, after) === "available" ||
-      (after[step.id]?.status === "completed" && !isDone(before.marks, step.id))
-    if (!evaluated) continue
+    if (statusOf(step, outcome.state.marks) !== "available") continue
     const query =
       settled && statusOf(step, before.marks) === "available"
         ? sinceLast(step.condition, event)
