@@ -3,7 +3,8 @@
  * real Postgres: `LearnerEventRepository.evidence`'s SQL answers each query as the in-memory
  * reference does; a learner with a long history crosses step boundaries as the whole history
  * says ("you already did that", counts and runs among old events); an event recorded for one
- * track only still counts on the learner's other tracks.
+ * track only still counts on the learner's other tracks; concurrent events locking several
+ * tracks' rows (created on the way) never deadlock.
  */
 import { assert, layer } from "@effect/vitest"
 import * as CrmEvents from "@tessera/contracts/crm/Events"
@@ -11,6 +12,7 @@ import * as Conditions from "@tessera/contracts/learning-journey/Conditions"
 import { TrackId } from "@tessera/contracts/learning-journey/Shared"
 import type { TrackDefinition } from "@tessera/contracts/learning-journey/Tracks"
 import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
 import fc from "fast-check"
 import { matches } from "../src/domain/Conditions.ts"
 import { CRM_FIRST_WIN_ID } from "../src/domain/CrmFirstWin.ts"
@@ -232,6 +234,66 @@ layer(WithServices, { excludeTestServices: true })("Progression without the whol
       // …but its next event finds the contact in the learner's history.
       const deal = yield* progression.record("org_scoped", "u1", event("deal.created", 2))
       assert.deepStrictEqual(labels(deal.emissions), [`${CRM_FIRST_WIN_ID}/create-deal`, `${other.id}/contact`])
+    })
+  )
+
+  it.effect("concurrent events of learners on several tracks lock in one order: no deadlock, each counted once", () =>
+    Effect.gen(function* () {
+      const progression = yield* Progression
+      const tracks = yield* TrackRepository
+      const sql = yield* SqlClient.SqlClient
+      yield* installBuiltInTracks("org_locks")
+      // Ids on both sides of the built-in ones: every event locks three or four rows.
+      for (const id of ["a_moves", "z_moves"]) {
+        yield* tracks.insert({
+          organizationId: "org_locks",
+          id: TrackId.make(id),
+          definition: definition(id, [
+            step("moves", Conditions.count(CrmEvents.DealMoved, { atLeast: 20 }), []),
+            step("won", Conditions.event(CrmEvents.DealWon), ["moves"])
+          ]),
+          createdBy: "admin",
+          createdAt: at(0)
+        })
+      }
+      const deadlocks = sql<{ n: number }>`
+        SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()`.pipe(
+        Effect.map((rows) => rows[0]?.n ?? -1)
+      )
+      const before = yield* deadlocks
+      const learners = ["u1", "u2", "u3"]
+      const deliveries = learners.flatMap((learner) =>
+        Array.from({ length: 20 }, (_, n) => ({
+          learner,
+          event: event(n % 2 === 0 ? "deal.moved" : "pipeline.created", n)
+        }))
+      )
+      const results = yield* Effect.forEach(
+        deliveries,
+        ({ learner, event }) => progression.record("org_locks", learner, event),
+        { concurrency: 8 }
+      )
+      assert.strictEqual(yield* deadlocks, before)
+      for (const learner of learners) {
+        const mine = results.filter((_, n) => deliveries[n]?.learner === learner)
+        // The tenth move (of 20 events) is not the twentieth: `moves` stays available; the
+        // first pipeline completes the CRM first win's first step exactly once.
+        assert.deepStrictEqual(
+          mine.flatMap((result) => labels(result.emissions)).filter((label) => label.endsWith("create-pipeline")),
+          [`${CRM_FIRST_WIN_ID}/create-pipeline`]
+        )
+        const progress = yield* progression.progress("org_locks", learner)
+        assert.deepStrictEqual(
+          progress.map((item) => `${item.trackId}:${item.status}`).sort(),
+          [
+            `a_moves:in_progress`,
+            `${CRM_FIRST_WIN_ID}:in_progress`,
+            "integration-first-sync:not_started",
+            "service-first-job:not_started",
+            `z_moves:in_progress`
+          ].sort()
+        )
+      }
     })
   )
 })
