@@ -199,9 +199,18 @@ layer(WithServices, { excludeTestServices: true })("Progression without the whol
       const call = yield* record(event("task.completed", 2001, { type: "call" }))
       assert.deepStrictEqual(labels(call.emissions), [`${track.id}/calls`, "Completed"])
 
-      const [progress] = yield* progression.progress("org_long", "u1", track.id)
+      const completed = yield* progression.progress("org_long", "u1", track.id)
+      const [progress] = completed
       assert.strictEqual(progress?.status, "completed")
       assert.strictEqual(progress?.xp, 40)
+
+      // A completed track never moves again: a later event changes nothing, a skip is refused.
+      const after = yield* record(event("deal.moved", 3000))
+      assert.deepStrictEqual(after.matchedTracks, [track.id])
+      assert.deepStrictEqual(after.emissions, [])
+      assert.deepStrictEqual(yield* progression.progress("org_long", "u1", track.id), completed)
+      const refused = yield* progression.skip("org_long", "u1", track.id, "calls").pipe(Effect.flip)
+      assert.strictEqual(refused._tag, "StepNotSkippable")
     })
   )
 

@@ -59,12 +59,6 @@ export class LearnerEventRepository extends Context.Service<
       learnerId: string,
       queries: ReadonlyArray<HistoryQuery>
     ) => Effect.Effect<ReadonlyArray<RecordedEvent>>
-    /** The learner's events of these types, oldest first. */
-    readonly history: (
-      organizationId: string,
-      learnerId: string,
-      eventTypes: ReadonlyArray<string>
-    ) => Effect.Effect<ReadonlyArray<LearnerEvent>>
   }
 >()("@tessera/learning-journey/LearnerEventRepository") {
   static readonly layer = Layer.effect(
@@ -147,26 +141,6 @@ export class LearnerEventRepository extends Context.Service<
           return rows.map(
             (row): RecordedEvent => ({
               eventId: row.eventId,
-              eventType: row.eventType,
-              eventVersion: row.eventVersion ?? undefined,
-              payload: row.payload,
-              occurredAt: new Date(row.occurredAt)
-            })
-          )
-        }),
-        history: Effect.fn("LearnerEventRepository.history")(function* (organizationId, learnerId, eventTypes) {
-          if (eventTypes.length === 0) return []
-          const rows = yield* Rows.all(
-            EventRow,
-            sql`
-              SELECT ${columns}
-              FROM learning.learner_events
-              WHERE organization_id = ${organizationId} AND learner_id = ${learnerId}
-                AND ${sql.in("event_type", eventTypes)}
-              ORDER BY occurred_at, event_id`
-          )
-          return rows.map(
-            (row): LearnerEvent => ({
               eventType: row.eventType,
               eventVersion: row.eventVersion ?? undefined,
               payload: row.payload,

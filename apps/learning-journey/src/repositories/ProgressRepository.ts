@@ -6,7 +6,7 @@
 import type { Progress } from "@tessera/contracts/learning-journey/Onboarding"
 import { Timestamp, TrackId } from "@tessera/contracts/learning-journey/Shared"
 import * as Rows from "@tessera/database/Rows"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { ProgressState } from "../domain/LearnerProgress.ts"
 
@@ -51,8 +51,10 @@ export class ProgressRepository extends Context.Service<
   ProgressRepository,
   {
     /**
-     * The learner's progress on each track (in track id order), created (not started) when
-     * missing, locked until the transaction ends. One round trip whatever the number of tracks.
+     * Locks the learner's progress on each track until the transaction ends, creating it (not
+     * started) when missing, and returns it unless the track is completed (a completed track never
+     * moves again: its row is locked, not rewritten). In track id order; one round trip whatever
+     * the number of tracks.
      */
     readonly lock: (
       organizationId: string,
@@ -60,6 +62,12 @@ export class ProgressRepository extends Context.Service<
       trackIds: ReadonlyArray<TrackId>
     ) => Effect.Effect<ReadonlyArray<ProgressState>>
     readonly save: (organizationId: string, state: ProgressState, derived: Derived, at: Date) => Effect.Effect<void>
+    /** The learner's stored progress on the track, if any (unlocked). */
+    readonly find: (
+      organizationId: string,
+      learnerId: string,
+      trackId: TrackId
+    ) => Effect.Effect<Option.Option<ProgressState>>
     /** The learner's stored progress rows (tracks never touched have none). */
     readonly listForLearner: (organizationId: string, learnerId: string) => Effect.Effect<ReadonlyArray<ProgressState>>
   }
@@ -85,8 +93,9 @@ export class ProgressRepository extends Context.Service<
         const sorted = [...new Set(trackIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
         // One statement: rows are inserted or locked in track id order (`sorted`'s order: the ORDER BY
         // feeds the insert), so concurrent callers never wait on each other in opposite orders. On a
-        // conflict the existing row is locked (waiting for a concurrent insert to commit) and
-        // returned as last committed: the no-op update is what makes RETURNING hand it back.
+        // conflict the existing row is locked (waiting for a concurrent insert to commit); unless
+        // completed it gets a no-op update, which is what makes RETURNING hand it back as last
+        // committed.
         const rows = yield* Rows.all(
           ProgressRow,
           sql`
@@ -95,6 +104,7 @@ export class ProgressRepository extends Context.Service<
             FROM (VALUES ${sql.csv(sorted.map((id, n) => sql`(${id}::text, ${n}::int)`))}) AS wanted (id, n)
             ORDER BY wanted.n
             ON CONFLICT (organization_id, learner_id, track_id) DO UPDATE SET learner_id = p.learner_id
+              WHERE p.completed_at IS NULL
             RETURNING p.track_id AS "trackId", p.learner_id AS "learnerId", p.marks,
               p.streak_current AS "streakCurrent", p.streak_longest AS "streakLongest",
               p.last_active_day AS "lastActiveDay", learning.iso(p.started_at) AS "startedAt",
@@ -139,6 +149,13 @@ export class ProgressRepository extends Context.Service<
       return ProgressRepository.of({
         lock,
         save,
+        find: Effect.fn("ProgressRepository.find")(function* (organizationId, learnerId, trackId) {
+          const row = yield* Rows.maybeOne(
+            ProgressRow,
+            sql`${columns} WHERE organization_id = ${organizationId} AND learner_id = ${learnerId} AND track_id = ${trackId}`
+          )
+          return Option.map(row, toState)
+        }),
         listForLearner: Effect.fn("ProgressRepository.listForLearner")(function* (organizationId, learnerId) {
           const rows = yield* Rows.all(
             ProgressRow,

@@ -261,8 +261,9 @@ export class Progression extends Context.Service<
             )
             const emissions: Array<Emission> = []
             for (const track of relevant) {
-              const state = states.get(track.id) ?? initial(track.id, learnerId)
-              if (state.completedAt !== null) continue
+              // Not returned: completed, it never moves again.
+              const state = states.get(track.id)
+              if (state === undefined || state.completedAt !== null) continue
               // Every event of the learner matching a step advanced this track and settled it,
               // unless one was recorded for another track only.
               const settled = wasSettled(state) && !claim.scoped
@@ -293,9 +294,12 @@ export class Progression extends Context.Service<
                 detail: `Track ${trackId} has no step ${stepId}.`
               })
             }
-            const [state = initial(track.id, learnerId)] = yield* progressRows.lock(organizationId, learnerId, [
-              track.id
-            ])
+            const [open] = yield* progressRows.lock(organizationId, learnerId, [track.id])
+            const state =
+              open ??
+              Option.getOrElse(yield* progressRows.find(organizationId, learnerId, track.id), () =>
+                initial(track.id, learnerId)
+              )
             const now = new Date(yield* Clock.currentTimeMillis)
             // Every step the skip evaluates is evaluated from scratch (a skip is rare).
             const result = yield* withEvidence(
