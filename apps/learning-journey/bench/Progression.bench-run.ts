@@ -8,7 +8,9 @@
  *
  * Prints, for the first and the last `BENCH_WINDOW` events: mean time per event and SQL statements
  * per event (client spans of `effect/sql`), their ratio last/first (flat cost ≈ 1), and a digest
- * of the emissions (to compare runs of two versions: it must not change).
+ * of the emissions (to compare runs of two versions: it must not change). The baseline, in the
+ * same run: one read of a learner's whole history of the track's event types at the end (what
+ * `record` read for every event before it settled over evidence), against the last events' cost.
  *
  *   pnpm --filter @tessera/learning-journey bench
  *   BENCH_EVENTS=4000 BENCH_LEARNERS=2 pnpm --filter @tessera/learning-journey bench
@@ -18,6 +20,7 @@ import { layer } from "@effect/vitest"
 import * as CrmEvents from "@tessera/contracts/crm/Events"
 import * as AppTest from "@tessera/test-kit/AppTest"
 import { Effect, Layer, Tracer } from "effect"
+import { SqlClient } from "effect/sql"
 import * as LearningApp from "../src/LearningApp.ts"
 import { installBuiltInTracks } from "../src/seed.ts"
 import { type IncomingEvent, Progression } from "../src/services/Progression.ts"
@@ -125,12 +128,28 @@ layer(TestLayer, { excludeTestServices: true })("Progression.record cost per eve
         Array.from({ length: learners }, (_, n) => `learner_${n}`),
         (learner) => progression.progress(organizationId, learner)
       )
+      // The baseline: reading one learner's whole history of the CRM first win's event types.
+      const sql = yield* SqlClient.SqlClient
+      const types = ["pipeline.created", "contact.created", "deal.created", "deal.moved", "deal.won", "task.completed"]
+      const reads: Array<number> = []
+      for (let i = 0; i < 20; i++) {
+        const start = performance.now()
+        yield* sql`
+          SELECT event_type, event_version, payload, learning.iso(occurred_at) AS occurred_at
+          FROM learning.learner_events
+          WHERE organization_id = ${organizationId} AND learner_id = ${`learner_${i % learners}`}
+            AND ${sql.in("event_type", types)}
+          ORDER BY occurred_at, event_id`
+        reads.push(performance.now() - start)
+      }
+      const wholeHistory = mean(reads.slice(learners))
       const lines = [
         `Progression.record: ${deliveries.length} events, ${learners} learners (${perLearner} each), one transaction per event`,
         `  first ${window}: ${first.ms.toFixed(2)} ms/event, ${first.statements.toFixed(2)} statements/event`,
         `  last  ${window}: ${last.ms.toFixed(2)} ms/event, ${last.statements.toFixed(2)} statements/event`,
         `  last/first: ${(last.ms / first.ms).toFixed(2)}× time, ${(last.statements / first.statements).toFixed(2)}× statements`,
         `  all: ${mean(millis).toFixed(2)} ms/event (${(1000 / mean(millis)).toFixed(0)} events/s)`,
+        `  baseline: one read of a learner's whole history (${perLearner} events) ${wholeHistory.toFixed(2)} ms; last events' cost / that read: ${(last.ms / wholeHistory).toFixed(2)}×`,
         `  emissions: ${[...digest.entries()]
           .sort(([a], [b]) => (a < b ? -1 : 1))
           .map(([key, n]) => `${key}=${n}`)
