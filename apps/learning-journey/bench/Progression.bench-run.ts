@@ -13,7 +13,7 @@
  * `record` read for every event before it settled over evidence), against the last events' cost.
  *
  *   pnpm --filter @tessera/learning-journey bench
- *   BENCH_EVENTS=4000 BENCH_LEARNERS=2 pnpm --filter @tessera/learning-journey bench
+ *   BENCH_EVENTS=4000 BENCH_LEARNERS=2 BENCH_OUTER=1 pnpm --filter @tessera/learning-journey bench
  */
 import { randomUUID } from "node:crypto"
 import { layer } from "@effect/vitest"
@@ -29,6 +29,8 @@ import { firstWin, type JourneyEvent, journeyEvent } from "../test/support/First
 const total = Number(process.env.BENCH_EVENTS ?? "2000")
 const learners = Number(process.env.BENCH_LEARNERS ?? "4")
 const window = Number(process.env.BENCH_WINDOW ?? "200")
+/** `BENCH_OUTER=1`: each event in a transaction of the bench's, as the dispatcher runs its handlers. */
+const outer = process.env.BENCH_OUTER === "1"
 const organizationId = "org_bench"
 
 const MINUTE = 60_000
@@ -96,6 +98,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression.record cost per eve
   it.effect(`${total} events of ${learners} learners`, () =>
     Effect.gen(function* () {
       const progression = yield* Progression
+      const sql = yield* SqlClient.SqlClient
       yield* installBuiltInTracks(organizationId)
       const perLearner = Math.ceil(total / learners)
       const streams = Array.from({ length: learners }, (_, n) => eventsOf(`learner_${n}`, perLearner))
@@ -114,7 +117,8 @@ layer(TestLayer, { excludeTestServices: true })("Progression.record cost per eve
       for (const { learner, event } of deliveries) {
         const before = counter.statements
         const start = performance.now()
-        const result = yield* progression.record(organizationId, learner, event).pipe(Effect.withTracer(tracer))
+        const recorded = progression.record(organizationId, learner, event)
+        const result = yield* (outer ? sql.withTransaction(recorded) : recorded).pipe(Effect.withTracer(tracer))
         millis.push(performance.now() - start)
         statements.push(counter.statements - before)
         for (const emission of result.emissions) {
@@ -129,7 +133,6 @@ layer(TestLayer, { excludeTestServices: true })("Progression.record cost per eve
         (learner) => progression.progress(organizationId, learner)
       )
       // The baseline: reading one learner's whole history of the CRM first win's event types.
-      const sql = yield* SqlClient.SqlClient
       const types = ["pipeline.created", "contact.created", "deal.created", "deal.moved", "deal.won", "task.completed"]
       const reads: Array<number> = []
       for (let i = 0; i < 20; i++) {
@@ -144,7 +147,7 @@ layer(TestLayer, { excludeTestServices: true })("Progression.record cost per eve
       }
       const wholeHistory = mean(reads.slice(learners))
       const lines = [
-        `Progression.record: ${deliveries.length} events, ${learners} learners (${perLearner} each), one transaction per event`,
+        `Progression.record: ${deliveries.length} events, ${learners} learners (${perLearner} each), ${outer ? "each in a transaction of the caller's" : "one transaction per event"}`,
         `  first ${window}: ${first.ms.toFixed(2)} ms/event, ${first.statements.toFixed(2)} statements/event`,
         `  last  ${window}: ${last.ms.toFixed(2)} ms/event, ${last.statements.toFixed(2)} statements/event`,
         `  last/first: ${(last.ms / first.ms).toFixed(2)}× time, ${(last.statements / first.statements).toFixed(2)}× statements`,

@@ -196,6 +196,14 @@ export class Progression extends Context.Service<
       const transactional = <A, E>(effect: Effect.Effect<A, E>) =>
         sql.withTransaction(effect).pipe(Effect.catchTag("SqlError", Effect.die))
 
+      // `record` inside the caller's transaction runs as it is: a savepoint would cost two round
+      // trips per event and protect nothing (its one failure, TrackNotFound, comes before its
+      // first write; anything else is a defect that rolls the caller's transaction back).
+      const inTransaction = <A, E>(effect: Effect.Effect<A, E>) =>
+        Effect.flatMap(Effect.serviceOption(sql.transactionService), (open) =>
+          Option.isSome(open) ? effect : transactional(effect)
+        )
+
       /**
        * `run` over the learner's events it needs: starting from `given`, fetches what `needs` asks
        * of the result (`domain/Evidence.ts`) and runs again, until it asks nothing new. The result
@@ -233,7 +241,7 @@ export class Progression extends Context.Service<
         incoming: IncomingEvent,
         options: { readonly trackId?: string | undefined } = {}
       ) =>
-        transactional(
+        inTransaction(
           Effect.gen(function* () {
             const event: RecordedEvent = {
               eventId: incoming.eventId,
