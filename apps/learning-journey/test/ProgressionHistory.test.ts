@@ -305,4 +305,30 @@ layer(WithServices, { excludeTestServices: true })("Progression without the whol
       }
     })
   )
+
+  it.effect("an event in flight while a track was created (it did not see the track) still counts on it", () =>
+    Effect.gen(function* () {
+      const progression = yield* Progression
+      const tracks = yield* TrackRepository
+      const events = yield* LearnerEventRepository
+      const created = yield* tracks.insert({
+        organizationId: "org_new",
+        id: TrackId.make("track_new"),
+        definition: definition("New", [
+          step("pipeline", Conditions.event(CrmEvents.PipelineCreated), []),
+          step("contact", Conditions.event(CrmEvents.ContactCreated), ["pipeline"]),
+          step("deals", Conditions.count(CrmEvents.DealCreated, { atLeast: 2 }), ["contact"])
+        ]),
+        createdBy: "admin",
+        createdAt: new Date()
+      })
+      const pipeline = yield* progression.record("org_new", "u1", event("pipeline.created", 0))
+      assert.deepStrictEqual(labels(pipeline.emissions), ["Started", `${created.id}/pipeline`])
+      // What such an event leaves: recorded for the learner, no track advanced.
+      const contact = event("contact.created", 1)
+      yield* events.claim("org_new", "u1", { ...contact, eventVersion: contact.eventVersion }, at(1), undefined)
+      const deal = yield* progression.record("org_new", "u1", event("deal.created", 2))
+      assert.deepStrictEqual(labels(deal.emissions), [`${created.id}/contact`])
+    })
+  )
 })

@@ -117,6 +117,14 @@ const byId = (a: { readonly id: string }, b: { readonly id: string }) => (a.id <
 /** Organizations whose tracks a `Progression` keeps in memory (the least recently loaded are dropped). */
 const TRACK_CACHE_SIZE = 1_000
 
+/**
+ * How long after a track is created its progress is proved from scratch on every event: an event
+ * whose transaction read the organization's tracks just before the track existed, and committed
+ * after the track's first progress was settled, never advanced it. Longer than any transaction
+ * (the dispatcher's handler timeout and lease are seconds).
+ */
+const NEW_TRACK_MS = 10 * 60_000
+
 export class Progression extends Context.Service<
   Progression,
   {
@@ -273,8 +281,10 @@ export class Progression extends Context.Service<
               const state = states.get(track.id)
               if (state === undefined || state.completedAt !== null) continue
               // Every event of the learner matching a step advanced this track and settled it,
-              // unless one was recorded for another track only.
-              const settled = wasSettled(state) && !claim.scoped
+              // unless one was recorded for another track only, or was in flight when the track
+              // was created.
+              const settled =
+                wasSettled(state) && !claim.scoped && now.getTime() - Date.parse(track.createdAt) > NEW_TRACK_MS
               const outcome = yield* withEvidence(
                 organizationId,
                 learnerId,
