@@ -242,8 +242,10 @@ export class DispatchAdmin extends Context.Service<
           FROM consumers c, LATERAL (
             SELECT count(*)::int AS pending,
               COALESCE((EXTRACT(EPOCH FROM clock_timestamp() - min(d.created_at)) * 1000)::float8, 0) AS "oldestAgeMillis",
-              (count(*) FILTER (WHERE d.failures > 0 AND d.leased_until IS NULL))::int AS retrying,
-              (count(*) FILTER (WHERE d.leased_until IS NOT NULL))::int AS "inFlight"
+              (count(*) FILTER (WHERE d.failures > 0))::int AS retrying,
+              -- Rows in flight are held by open handling transactions (see dispatch.handling).
+              (SELECT COALESCE(sum(cardinality(h.positions)), 0) FROM dispatch.handling h
+                WHERE h.consumer = c.consumer AND pg_xact_status(h.xid) = 'in progress')::int AS "inFlight"
             FROM dispatch.deliveries d WHERE d.consumer = c.consumer AND NOT d.dead
           ) p
           ORDER BY c.consumer`.pipe(Effect.flatMap(decodeLag), Effect.orDie)
@@ -285,8 +287,7 @@ export class DispatchAdmin extends Context.Service<
             INSERT INTO dispatch.deliveries (consumer, position, subject_key)
             SELECT consumer, position, subject_key FROM moved
             ON CONFLICT (consumer, position) DO UPDATE
-              SET dead = false, failures = 0, abandoned = 0, last_error = NULL, available_at = now(),
-                leased_until = NULL, lease_token = NULL
+              SET dead = false, failures = 0, abandoned = 0, isolate = false, last_error = NULL, available_at = now()
             RETURNING consumer
           )
           SELECT count(*)::int AS replayed, pg_notify(${CHANNEL}, ${options.consumer}) IS NULL AS notified
@@ -369,7 +370,8 @@ export class DispatchAdmin extends Context.Service<
                 CASE WHEN i.processed_at IS NOT NULL THEN 'handled'
                   WHEN x.status = 'discarded' THEN 'discarded'
                   WHEN x.status = 'dead' OR d.dead THEN 'dead'
-                  WHEN d.leased_until IS NOT NULL THEN 'in-flight'
+                  WHEN EXISTS (SELECT 1 FROM dispatch.handling h WHERE h.consumer = s.consumer
+                    AND e.position = ANY(h.positions) AND pg_xact_status(h.xid) = 'in progress') THEN 'in-flight'
                   WHEN d.failures > 0 THEN 'retrying'
                   WHEN d.position IS NOT NULL THEN 'pending'
                   ELSE 'unknown' END AS state,

@@ -55,6 +55,7 @@ import {
   Schema,
   type Scope
 } from "effect"
+import * as Reactivity from "effect/reactivity/Reactivity"
 import { type SqlClient, SqlError } from "effect/sql"
 import * as Consumer from "./Consumer.ts"
 import { CHANNEL } from "./DispatchMigrations.ts"
@@ -65,8 +66,8 @@ export class WorkerStartError extends Data.TaggedError("WorkerStartError")<{
   readonly cause?: unknown
 }> {}
 
-/** The transaction found its row no longer leased with its token: another worker has it now. */
-class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly position: bigint }> {}
+/** A single event's transaction outlived the handler timeout: interrupted and rolled back. */
+class HandlerTimedOut extends Data.TaggedError("HandlerTimedOut")<{}> {}
 
 /** A batched transaction gave way (a lock wait, its time bound, a failure): replay it one by one. */
 class BatchGaveWay extends Data.TaggedError("BatchGaveWay")<{ readonly reason: string }> {}
@@ -83,7 +84,7 @@ class HandlerFailed extends Data.TaggedError("HandlerFailed")<{
 class Unavailable extends Data.TaggedError("Unavailable")<{ readonly cause: unknown }> {}
 
 export interface Hooks {
-  /** After a claim committed, before any handler ran. */
+  /** Right after a lane took its events (in their transaction, its record written), before any handler ran. */
   readonly onClaimed?: ((count: number) => Effect.Effect<void>) | undefined
   /** After a handler transaction committed. */
   readonly onCommitted?: ((positions: ReadonlyArray<bigint>) => Effect.Effect<void>) | undefined
@@ -131,12 +132,15 @@ export interface Options {
   readonly hooks?: Hooks | undefined
 }
 
-const ClaimedRow = Schema.Struct({
+const TakenRow = Schema.Struct({
   position: Schema.BigInt,
   subject_key: Schema.String,
+  created_at: Schema.Date,
   failures: Schema.Number,
   abandoned: Schema.Number,
-  lease_token: Schema.BigInt,
+  isolate: Schema.Boolean,
+  fresh: Schema.Boolean,
+  xid: Schema.String,
   event_id: Schema.String,
   event_type: Schema.String,
   event_version: Schema.Number,
@@ -153,20 +157,8 @@ const ClaimedRow = Schema.Struct({
   recorded_at: Schema.Date,
   payload: Schema.Unknown
 })
-type ClaimedRow = typeof ClaimedRow.Type
-const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
-
-const Held = Schema.Struct({ held: Schema.Number, fresh: Schema.Number })
-
-/** A batch's acknowledgement: counts, and the deleted rows (to put back what it does not handle). */
-const BatchHeld = Schema.Struct({ held: Schema.Number, fresh: Schema.Number, rows: Schema.Unknown })
-const decodeBatchHeld = Schema.decodeUnknownEffect(Schema.Array(BatchHeld))
-
-interface Prepared<R> {
-  readonly row: ClaimedRow
-  readonly run: Effect.Effect<void, unknown, R>
-}
-const decodeHeld = Schema.decodeUnknownEffect(Schema.Array(Held))
+type TakenRow = typeof TakenRow.Type
+const decodeTaken = Schema.decodeUnknownEffect(Schema.Array(TakenRow))
 
 const Subscription = Schema.Struct({
   event_type: Schema.String,
@@ -178,7 +170,7 @@ const decodeSubscriptions = Schema.decodeUnknownEffect(Schema.Array(Subscription
 const bigintArray = (values: ReadonlyArray<bigint>) => `{${values.join(",")}}`
 const textArray = (values: ReadonlyArray<string>) => `{${values.map((value) => JSON.stringify(value)).join(",")}}`
 
-const toStored = (row: ClaimedRow): Consumer.StoredEvent => ({
+const toStored = (row: TakenRow): Consumer.StoredEvent => ({
   envelope: {
     event_id: row.event_id,
     event_type: row.event_type,
@@ -457,7 +449,8 @@ export const run = <R>(
     const backfillBatch = Math.max(1, options.backfillBatch ?? 10_000)
     const strict = consumer.order === "strict"
     const hooks = options.hooks ?? {}
-    const transactionSize = Math.max(1, options.transactionSize ?? config.transactionSize)
+    // A lane takes what it handles in one transaction: claim size and transaction size are one bound.
+    const transactionSize = Math.max(1, Math.min(claimSize, options.transactionSize ?? config.transactionSize))
 
     const pg = yield* PgClient.PgClient
     const sql: SqlClient.SqlClient = pg
@@ -469,88 +462,162 @@ export const run = <R>(
     const [deadlockSetting] = yield* sql<{ readonly ms: number }>`
       SELECT (EXTRACT(EPOCH FROM current_setting('deadlock_timeout')::interval) * 1000)::float8 AS ms`
     const deadlockMillis = deadlockSetting?.ms ?? 1000
-    const batchLockMillis = Math.min(
-      Duration.toMillis(Duration.fromInputUnsafe(options.batchLockTimeout ?? Duration.millis(20))),
-      deadlockMillis / 4
+    const batchLockMillis = Math.max(
+      1,
+      Math.round(
+        Math.min(
+          Duration.toMillis(Duration.fromInputUnsafe(options.batchLockTimeout ?? Duration.millis(20))),
+          deadlockMillis / 4
+        )
+      )
     )
-    const batchMillis = Math.min(deadlockMillis / 2, handlerTimeoutMillis)
+    const batchMillis = Math.max(1, Math.round(Math.min(deadlockMillis / 2, handlerTimeoutMillis)))
     const services = yield* Effect.context<R>()
+    // The lanes' records (see `journal`) go through a connection of their own: a lane writes its
+    // record while its transaction holds a connection of the pool, so sharing the pool would let
+    // lanes starve each other of the second connection.
+    const records: SqlClient.SqlClient = yield* PgClient.make({
+      ...pg.config,
+      maxConnections: 1,
+      applicationName: "tessera-dispatch-lanes"
+    }).pipe(Effect.provide(Reactivity.layer))
     const handlers = new Map(consumer.handlers.map((handler) => [handler.definition.type, handler]))
 
     yield* subscribe(sql, name, [...handlers.keys()], backfillBatch)
 
     const stopping = yield* Ref.make(false)
-    const wakes = yield* Effect.forEach(Array.from({ length: concurrency }), () => Queue.dropping<void>(1))
-    const wakeAll = Effect.forEach(wakes, (wake) => Queue.offer(wake, undefined), { discard: true })
-
-    // --- claiming -------------------------------------------------------------------------
-
-    // One round trip: see `dispatch.claim_group` in DispatchMigrations (sweep of expired leases,
-    // then the oldest heads of subjects, SKIP LOCKED, asynchronous commit).
-    const claim =
-      sql`SELECT c.delivery_position AS position, c.* FROM dispatch.claim_group(${name}, ${claimSize}, ${leaseMillis}, ${maxAbandoned}, ${strict}) c`.pipe(
-        Effect.flatMap(decodeClaimed),
-        Effect.orDie
+    // One wake-up wakes one idle lane; a lane that took a full batch wakes the next one.
+    const wake = yield* Queue.dropping<void>(concurrency)
+    const wakeOne = Effect.asVoid(Queue.offer(wake, undefined))
+    const wakeAll = Effect.asVoid(
+      Queue.offerAll(
+        wake,
+        Array.from({ length: concurrency }, () => undefined)
       )
+    )
 
-    // --- settling rows ----------------------------------------------------------------------
+    // --- taking events ------------------------------------------------------------------------
 
     /**
-     * Gives leases back without counting anything (rows not started, or whose handling the
-     * database interrupted). Retried until it goes through or the lease is over: a lease left
-     * to expire would count as abandoned.
+     * Takes up to `limit` heads of subjects (or only `positions`) in the current transaction: see
+     * `dispatch.take` (locked, deleted, inbox rows written, events returned, in one statement).
      */
-    const release = (rows: ReadonlyArray<ClaimedRow>) =>
+    const take = (limit: number, positions: ReadonlyArray<bigint> | undefined) =>
+      sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], 0, 0) t`.pipe(
+        Effect.flatMap(decodeTaken),
+        Effect.mapError((cause) => new Unavailable({ cause }))
+      )
+
+    /** A batch's bounds, for the rest of its transaction: see `handleBatch`. */
+    const guardBatch = sql`
+      SELECT set_config('lock_timeout', ${`${batchLockMillis}ms`}, true) IS NOT NULL
+        AND set_config('statement_timeout', ${`${batchMillis}ms`}, true) IS NOT NULL AS limited`.pipe(
+      Effect.asVoid,
+      Effect.mapError((cause) => new Unavailable({ cause }))
+    )
+
+    /**
+     * The lane's record of what it holds (on a connection of its own, committed before any handler
+     * starts): if its process dies, `dispatch.sweep` finds it (see DispatchMigrations).
+     */
+    const journal = (lane: string, rows: ReadonlyArray<TakenRow>) => {
+      const first = rows[0]
+      return first === undefined
+        ? Effect.void
+        : records`
+            INSERT INTO dispatch.handling (lane, consumer, xid, positions, expires_at)
+            VALUES (${lane}, ${name}, ${first.xid}::xid8, ${bigintArray(rows.map((r) => r.position))}::bigint[],
+              now() + ${leaseMillis} * interval '1 millisecond')
+            ON CONFLICT (lane) DO UPDATE
+              SET xid = excluded.xid, positions = excluded.positions, expires_at = excluded.expires_at`.pipe(
+            Effect.asVoid,
+            Effect.mapError((cause) => new Unavailable({ cause }))
+          )
+    }
+
+    /**
+     * After a rollback the lane survived: what it held is back as it was, nothing to count.
+     * Retried until the database answers (within the lease: past it, the sweep would count it).
+     */
+    const clearJournal = (lane: string, xid: string | undefined) =>
+      xid === undefined
+        ? Effect.void
+        : records`UPDATE dispatch.handling SET positions = '{}' WHERE lane = ${lane} AND xid = ${xid}::xid8`.pipe(
+            Effect.asVoid,
+            Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: lease }))),
+            Effect.catch((error) => Effect.logWarning(`${name}: clearing a lane's record failed`, error))
+          )
+
+    const sweep = sql`SELECT dispatch.sweep(${name}, ${maxAbandoned}, ${strict}) AS found`.pipe(
+      Effect.asVoid,
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) ? Effect.interrupt : Effect.logWarning(`${name}: sweeping failed`, cause)
+      )
+    )
+
+    // --- settling rows (inside the handling transaction) --------------------------------------
+
+    /** Puts a taken row back, as it was or with `changes` (its inbox row withdrawn). */
+    const putBack = (
+      rows: ReadonlyArray<TakenRow>,
+      changes: {
+        readonly failures?: number
+        readonly delayMillis?: number
+        readonly error?: string
+        readonly dead?: boolean
+      } = {}
+    ) =>
       rows.length === 0
         ? Effect.void
         : sql`
-            UPDATE dispatch.deliveries d
-            SET leased_until = NULL, lease_token = NULL
-            WHERE d.consumer = ${name} AND d.position = ANY(${bigintArray(rows.map((r) => r.position))}::bigint[])
-              AND (d.position, d.lease_token) IN (
-                SELECT * FROM unnest(${bigintArray(rows.map((r) => r.position))}::bigint[], ${bigintArray(rows.map((r) => r.lease_token))}::bigint[])
-              )`.pipe(
+            WITH restored AS (
+              INSERT INTO dispatch.deliveries (consumer, position, subject_key, created_at, available_at, failures,
+                abandoned, isolate, dead, last_error)
+              SELECT ${name}, r.position, r.subject_key, r.created_at,
+                now() + ${changes.delayMillis ?? 0} * interval '1 millisecond',
+                COALESCE(${changes.failures ?? null}::int, r.failures), r.abandoned, r.isolate, ${changes.dead === true},
+                ${changes.error ?? null}
+              FROM unnest(${bigintArray(rows.map((r) => r.position))}::bigint[], ${textArray(rows.map((r) => r.subject_key))}::text[],
+                ${`{${rows.map((r) => JSON.stringify(r.created_at.toISOString())).join(",")}}`}::timestamptz[],
+                ${`{${rows.map((r) => r.failures).join(",")}}`}::int[], ${`{${rows.map((r) => r.abandoned).join(",")}}`}::int[],
+                ${`{${rows.map((r) => r.isolate).join(",")}}`}::boolean[])
+                AS r(position, subject_key, created_at, failures, abandoned, isolate)
+              RETURNING 1
+            )
+            DELETE FROM dispatch.inbox
+            WHERE consumer = ${name} AND event_id = ANY(${`{${rows.map((r) => r.event_id).join(",")}}`}::uuid[])`.pipe(
             Effect.asVoid,
-            Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: lease }))),
-            Effect.catch((error) => Effect.logWarning(`${name}: releasing ${rows.length} lease(s) failed`, error))
+            Effect.mapError((cause) => new Unavailable({ cause }))
           )
 
+    /** Moves a taken row to the dead letters (strict: it also stays, dead, blocking its subject). */
     const deadLetter = (
-      row: ClaimedRow,
+      row: TakenRow,
       reason: string,
       error: string,
       counts: { readonly failures: number; readonly abandoned: number }
-    ) => {
-      // strict: the row stays (dead) and blocks its subject; skip: it leaves the deliveries.
-      const moved = strict
-        ? sql`
-            UPDATE dispatch.deliveries SET dead = true, leased_until = NULL, lease_token = NULL,
-              failures = ${counts.failures}, last_error = ${error}
-            WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
-            RETURNING consumer, position, subject_key`
-        : sql`
-            DELETE FROM dispatch.deliveries
-            WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
-            RETURNING consumer, position, subject_key`
-      return sql`
-        WITH moved AS (${moved})
-        INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts, failures, abandoned)
-        SELECT consumer, position, subject_key, ${reason}, ${error}, ${counts.failures + counts.abandoned},
-          ${counts.failures}, ${counts.abandoned}
-        FROM moved
-        ON CONFLICT (consumer, position) DO UPDATE
-          SET reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
-            failures = excluded.failures, abandoned = excluded.abandoned, status = 'dead', dead_at = now(),
-            discarded_at = NULL, discard_reason = NULL`.pipe(
-        Effect.tap(() =>
-          Effect.logWarning(`${name}: ${row.event_type}@${row.event_version} ${row.event_id} → dead letter (${reason})`)
-        ),
-        Effect.asVoid,
-        Effect.catch((cause) => Effect.logError(`${name}: moving ${row.event_id} to the dead letters failed`, cause))
-      )
-    }
+    ) =>
+      Effect.gen(function* () {
+        if (strict) yield* putBack([row], { failures: counts.failures, error, dead: true })
+        else
+          yield* sql`DELETE FROM dispatch.inbox WHERE consumer = ${name} AND event_id = ${row.event_id}::uuid`.pipe(
+            Effect.mapError((cause) => new Unavailable({ cause }))
+          )
+        yield* sql`
+          INSERT INTO dispatch.dead_letters (consumer, position, subject_key, reason, error, attempts, failures, abandoned)
+          VALUES (${name}, ${row.position}, ${row.subject_key}, ${reason}, ${error}, ${counts.failures + counts.abandoned},
+            ${counts.failures}, ${counts.abandoned})
+          ON CONFLICT (consumer, position) DO UPDATE
+            SET reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
+              failures = excluded.failures, abandoned = excluded.abandoned, status = 'dead', dead_at = now(),
+              discarded_at = NULL, discard_reason = NULL`.pipe(Effect.mapError((cause) => new Unavailable({ cause })))
+        yield* Effect.logWarning(
+          `${name}: ${row.event_type}@${row.event_version} ${row.event_id} → dead letter (${reason})`
+        )
+      })
 
-    const retryLater = (row: ClaimedRow, failure: HandlerFailed) =>
+    /** A failed attempt: retried after the schedule's delay, or a dead letter. */
+    const failed = (row: TakenRow, failure: HandlerFailed) =>
       Effect.gen(function* () {
         const failures = row.failures + 1
         const counts = { failures, abandoned: row.abandoned }
@@ -562,19 +629,13 @@ export const run = <R>(
             ? deadLetter(row, "TimedOut", `timed out: ${story}`, counts)
             : deadLetter(row, "Exhausted", story, counts)
         }
-        yield* sql`
-          UPDATE dispatch.deliveries
-          SET leased_until = NULL, lease_token = NULL, failures = ${failures}, last_error = ${failure.message},
-              available_at = now() + ${Duration.toMillis(delay.value)} * interval '1 millisecond'
-          WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}`.pipe(
-          Effect.catch((cause) => Effect.logError(`${name}: scheduling the retry of ${row.event_id} failed`, cause))
-        )
+        yield* putBack([row], { failures, delayMillis: Duration.toMillis(delay.value), error: failure.message })
       })
 
     // --- handling -----------------------------------------------------------------------------
 
     const runHandler = (
-      row: ClaimedRow,
+      row: TakenRow,
       run: Effect.Effect<void, unknown, R>
     ): Effect.Effect<void, HandlerFailed | Unavailable> =>
       run.pipe(
@@ -599,139 +660,8 @@ export const run = <R>(
         })
       )
 
-    /** One event, one transaction: fence + ack + inbox first, then the handler; with a timeout. */
-    const handleOne = (row: ClaimedRow, run: Effect.Effect<void, unknown, R>) =>
-      sql
-        .withTransaction(
-          Effect.gen(function* () {
-            const [held] = yield* sql`
-              WITH acked AS (
-                DELETE FROM dispatch.deliveries
-                WHERE consumer = ${name} AND position = ${row.position} AND lease_token = ${row.lease_token}
-                RETURNING position
-              ),
-              fresh AS (
-                INSERT INTO dispatch.inbox (consumer, event_id)
-                SELECT ${name}, ${row.event_id}::uuid FROM acked
-                ON CONFLICT DO NOTHING
-                RETURNING event_id
-              )
-              SELECT (SELECT count(*) FROM acked)::int AS held, (SELECT count(*) FROM fresh)::int AS fresh`.pipe(
-              Effect.flatMap(decodeHeld),
-              Effect.mapError((cause) => new Unavailable({ cause }))
-            )
-            if (held === undefined || held.held === 0) return yield* new LeaseLost({ position: row.position })
-            if (held.fresh === 1) yield* runHandler(row, run)
-          })
-        )
-        .pipe(
-          Effect.timeoutOrElse({
-            duration: handlerTimeout,
-            orElse: () =>
-              Effect.fail(
-                new HandlerFailed({
-                  position: row.position,
-                  rejected: false,
-                  timedOut: true,
-                  message: `the handler did not finish within ${Duration.format(handlerTimeout)} (interrupted, rolled back)`
-                })
-              )
-          }),
-          Effect.tap(() => (hooks.onCommitted === undefined ? Effect.void : hooks.onCommitted([row.position])))
-        )
-
-    /**
-     * Several events (all of different subjects: a claim takes one head per subject) in one
-     * transaction: fence + ack + inbox for all, then their handlers in order. Its first statement
-     * sets `lock_timeout` to `batchLockMillis` and `statement_timeout` to `batchMillis` for the
-     * transaction: a failure or a lock wait rolls it back (cleanly, never by interrupting a
-     * statement in flight, which could leave the transaction and its row locks open for a while)
-     * and the caller replays the events one per transaction. Once `batchMillis` have passed, no
-     * further handler starts: the batch puts its unstarted rows back as they were and commits
-     * what it handled (returns how many). The handler timeout bounds the whole batch as a last
-     * resort.
-     */
-    const handleBatch = (batch: ReadonlyArray<Prepared<R>>) =>
-      sql
-        .withTransaction(
-          Effect.gen(function* () {
-            const started = yield* Clock.currentTimeMillis
-            const [held] = yield* sql`
-              WITH acked AS (
-                -- "position = ANY" keeps this an index lookup of the batch's rows whatever the
-                -- statistics say (after ANALYZE of an empty queue, a join with the unnested
-                -- arrays read every row of the consumer).
-                DELETE FROM dispatch.deliveries d
-                WHERE d.consumer = ${name} AND d.position = ANY(${bigintArray(batch.map((p) => p.row.position))}::bigint[])
-                  AND (d.position, d.lease_token) IN (
-                    SELECT * FROM unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${bigintArray(batch.map((p) => p.row.lease_token))}::bigint[])
-                  )
-                RETURNING d.*
-              ),
-              ids AS (
-                SELECT * FROM unnest(${bigintArray(batch.map((p) => p.row.position))}::bigint[], ${`{${batch.map((p) => p.row.event_id).join(",")}}`}::uuid[]) AS i(position, event_id)
-              ),
-              fresh AS (
-                INSERT INTO dispatch.inbox (consumer, event_id)
-                SELECT ${name}, ids.event_id FROM acked JOIN ids ON ids.position = acked.position
-                ON CONFLICT DO NOTHING
-                RETURNING event_id
-              )
-              SELECT (SELECT count(*) FROM acked)::int AS held, (SELECT count(*) FROM fresh)::int AS fresh,
-                (SELECT jsonb_agg(to_jsonb(a)) FROM acked a) AS rows,
-                set_config('lock_timeout', ${`${Math.max(1, Math.round(batchLockMillis))}ms`}, true) IS NOT NULL
-                  AND set_config('statement_timeout', ${`${Math.max(1, Math.round(batchMillis))}ms`}, true) IS NOT NULL AS limited`.pipe(
-              Effect.flatMap(decodeBatchHeld),
-              Effect.mapError((cause) => new Unavailable({ cause }))
-            )
-            if (held === undefined || held.held !== batch.length || held.fresh !== batch.length) {
-              // A lease taken over, or an event already handled: sort it out one by one.
-              return yield* new BatchGaveWay({ reason: "not every row was fresh and held" })
-            }
-            for (let i = 0; i < batch.length; i++) {
-              const prepared = batch[i]
-              if (prepared === undefined) break
-              if (i > 0 && (yield* Clock.currentTimeMillis) - started > batchMillis) {
-                // Past the time bound: commit what was handled, and put the rest back as it was
-                // (unleased, its inbox rows withdrawn) for any lane to claim again.
-                const rest = batch.slice(i)
-                yield* sql`
-                  WITH restored AS (
-                    INSERT INTO dispatch.deliveries
-                    SELECT (jsonb_populate_record(NULL::dispatch.deliveries, r || '{"leased_until": null, "lease_token": null}'::jsonb)).*
-                    FROM jsonb_array_elements(${JSON.stringify(held.rows)}::jsonb) r
-                    WHERE (r->>'position')::bigint = ANY(${bigintArray(rest.map((p) => p.row.position))}::bigint[])
-                    RETURNING 1
-                  )
-                  DELETE FROM dispatch.inbox
-                  WHERE consumer = ${name} AND event_id = ANY(${`{${rest.map((p) => p.row.event_id).join(",")}}`}::uuid[])`.pipe(
-                  Effect.mapError((cause) => new Unavailable({ cause }))
-                )
-                return i
-              }
-              yield* runHandler(prepared.row, prepared.run).pipe(
-                Effect.mapError((error) =>
-                  error._tag === "Unavailable" ? error : new BatchGaveWay({ reason: error.message })
-                )
-              )
-            }
-            return batch.length
-          })
-        )
-        .pipe(
-          Effect.timeoutOrElse({
-            duration: handlerTimeout,
-            orElse: () => Effect.fail(new BatchGaveWay({ reason: "the batch outlived the handler timeout" }))
-          }),
-          Effect.tap((handled) =>
-            hooks.onCommitted === undefined
-              ? Effect.void
-              : hooks.onCommitted(batch.slice(0, handled).map((p) => p.row.position))
-          )
-        )
-
-    /** Decodes a claimed row for its handler; an undecodable one goes to the dead letters at once. */
-    const prepare = (row: ClaimedRow) =>
+    /** Decodes a taken row for its handler; an undecodable one goes to the dead letters at once. */
+    const prepare = (row: TakenRow) =>
       Effect.gen(function* () {
         const handler = handlers.get(row.event_type)
         const prepared =
@@ -742,111 +672,244 @@ export const run = <R>(
               })
             : handler.prepare(options.registry, toStored(row))
         const decoded = yield* Effect.result(prepared)
-        if (decoded._tag === "Success") return Option.some<Prepared<R>>({ row, run: decoded.success })
+        if (decoded._tag === "Success") return Option.some(decoded.success)
         yield* deadLetter(row, decoded.failure.reason, decoded.failure.message, {
           failures: row.failures + 1,
           abandoned: row.abandoned
         })
-        return Option.none<Prepared<R>>()
+        return Option.none<Effect.Effect<void, unknown, R>>()
+      })
+
+    type Taken =
+      | { readonly _tag: "Empty" }
+      | { readonly _tag: "Handled"; readonly taken: number; readonly positions: ReadonlyArray<bigint> }
+
+    const empty: Taken = { _tag: "Empty" }
+
+    /**
+     * A taken row on its own, in the current transaction: its handler in a savepoint, so a failure
+     * is rolled back alone and recorded in the same transaction (the row is never free between the
+     * failure and its retry delay).
+     */
+    const handleAlone = (row: TakenRow) =>
+      Effect.gen(function* () {
+        const run = yield* prepare(row)
+        if (Option.isNone(run) || !row.fresh) return
+        const outcome = yield* Effect.exit(sql.withTransaction(runHandler(row, run.value)))
+        if (Exit.isSuccess(outcome)) return
+        if (Cause.hasInterruptsOnly(outcome.cause)) return yield* Effect.interrupt
+        const failure = Cause.findErrorOption(outcome.cause)
+        if (Option.isSome(failure) && failure.value._tag === "HandlerFailed") return yield* failed(row, failure.value)
+        return yield* Effect.failCause(outcome.cause)
       })
 
     /**
-     * Handles a lane's claimed rows in order, in batches of `transactionSize` while batches go
-     * through (one per transaction after a batch gave way, for the rest of the claim); gives back
-     * what it will not start.
+     * One event in one transaction (or only `positions`): take, record, then the handler in a
+     * savepoint, so a failure is rolled back alone and recorded in the same transaction (the row
+     * is never free between the failure and its retry delay). A handler that outlives the handler
+     * timeout is interrupted with its transaction; its failure is then recorded apart.
      */
-    const handleGroup = (rows: ReadonlyArray<ClaimedRow>, deadline: number, singlesUntil: Ref.Ref<number>) =>
+    const handleSingle = (lane: string, positions?: ReadonlyArray<bigint>) =>
       Effect.gen(function* () {
-        const ready: Array<Prepared<R>> = []
-        for (const row of rows) {
-          const prepared = yield* prepare(row)
-          if (Option.isSome(prepared)) ready.push(prepared.value)
-        }
-        let batching = transactionSize > 1 && (yield* Clock.currentTimeMillis) >= (yield* Ref.get(singlesUntil))
-        let next = 0
-        while (batching && ready.length - next > 1) {
-          const now = yield* Clock.currentTimeMillis
-          // A batch is bounded by the handler timeout (the singles after it check for themselves).
-          if ((yield* Ref.get(stopping)) || deadline - now < handlerTimeoutMillis + margin) break
-          const batch = ready.slice(next, next + transactionSize)
-          const exit = yield* Effect.exit(handleBatch(batch))
-          if (Exit.isSuccess(exit)) {
-            // Rows a batch put back (past its time bound) are no longer this lane's.
-            next += batch.length
-            continue
-          }
-          if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
-          const failure = Cause.findErrorOption(exit.cause)
-          if (Option.isSome(failure) && failure.value._tag === "BatchGaveWay") {
-            // The rest of this claim one by one, starting with this batch, and the lane's next
-            // claims for a while: slow handlers or contended rows would make batches give way again.
-            batching = false
-            yield* Ref.set(singlesUntil, (yield* Clock.currentTimeMillis) + SINGLES_AFTER_GIVING_WAY)
-            break
-          }
-          yield* Effect.logWarning(
-            `${name}: a handler transaction did not commit; its events will be delivered again`,
-            exit.cause
+        let held: TakenRow | undefined
+        const exit = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              const [row] = yield* take(1, positions)
+              if (row === undefined) return empty
+              held = row
+              yield* journal(lane, [row])
+              if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(1)
+              yield* handleAlone(row)
+              return { _tag: "Handled", taken: 1, positions: [row.position] } satisfies Taken
+            })
           )
-          return yield* release(ready.slice(next).map((p) => p.row))
+          .pipe(
+            Effect.timeoutOrElse({
+              duration: handlerTimeout,
+              orElse: () => Effect.fail(new HandlerTimedOut())
+            }),
+            Effect.onInterrupt(() => clearJournal(lane, held?.xid)),
+            Effect.exit
+          )
+        if (Exit.isSuccess(exit)) {
+          if (exit.value._tag === "Handled" && hooks.onCommitted !== undefined)
+            yield* hooks.onCommitted(exit.value.positions)
+          return exit.value
         }
-        for (; next < ready.length; next++) {
-          const prepared = ready[next]
-          if (prepared === undefined) break
-          const row = prepared.row
-          const now = yield* Clock.currentTimeMillis
-          if ((yield* Ref.get(stopping)) || deadline - now < handlerTimeoutMillis + margin) {
-            // Not enough lease left to cover a whole handler timeout: give the rest back.
-            return yield* release(ready.slice(next).map((p) => p.row))
-          }
-          const exit = yield* Effect.exit(handleOne(row, prepared.run))
-          if (Exit.isSuccess(exit)) continue
-          if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
-          const failure = Cause.findErrorOption(exit.cause)
-          if (Option.isSome(failure) && failure.value._tag === "HandlerFailed") {
-            yield* retryLater(row, failure.value)
-          } else if (Option.isSome(failure) && failure.value._tag === "LeaseLost") {
-            // Taken over after the lease ran out, or already acknowledged by a batch whose commit
-            // went through as its time bound interrupted it: either way, not ours to handle.
-            yield* Effect.logDebug(`${name}: ${row.event_id} is no longer leased to this lane; skipping it`)
-          } else {
-            // The database failed under us (restart, lost connection): nothing was handled, and
-            // it is no attempt of the handler; give this row and the rest back.
-            yield* Effect.logWarning(
-              `${name}: a handler transaction did not commit; its event will be delivered again`,
-              exit.cause
+        if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        yield* clearJournal(lane, held?.xid)
+        const error = Cause.findErrorOption(exit.cause)
+        const row = held
+        if (row !== undefined && Option.isSome(error) && error.value._tag === "HandlerTimedOut") {
+          // Rolled back: record the timed-out attempt unless another lane took the row meanwhile.
+          yield* recordTimeout(row)
+          return { _tag: "Handled", taken: 1, positions: [] } satisfies Taken
+        }
+        yield* Effect.logWarning(
+          `${name}: a handler transaction did not commit; its event will be delivered again`,
+          exit.cause
+        )
+        yield* Effect.sleep(Duration.millis(200))
+        return empty
+      })
+
+    /** The failure of a handler interrupted at the handler timeout, in a transaction of its own. */
+    const recordTimeout = (row: TakenRow) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            const [locked] = yield* sql<{ readonly failures: number; readonly abandoned: number }>`
+              DELETE FROM dispatch.deliveries d
+              WHERE d.consumer = ${name} AND d.position IN (
+                SELECT l.position FROM dispatch.deliveries l
+                WHERE l.consumer = ${name} AND l.position = ${row.position} AND NOT l.dead
+                FOR UPDATE SKIP LOCKED
+              )
+              RETURNING d.failures, d.abandoned`
+            if (locked === undefined) return
+            yield* sql`INSERT INTO dispatch.inbox (consumer, event_id) VALUES (${name}, ${row.event_id}::uuid) ON CONFLICT DO NOTHING`
+            yield* failed(
+              { ...row, failures: locked.failures, abandoned: locked.abandoned },
+              new HandlerFailed({
+                position: row.position,
+                rejected: false,
+                timedOut: true,
+                message: `the handler did not finish within ${Duration.format(handlerTimeout)} (interrupted, rolled back)`
+              })
             )
-            return yield* release(ready.slice(next).map((p) => p.row))
-          }
+          })
+        )
+        .pipe(
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.interrupt
+              : Effect.logError(`${name}: recording the timeout of ${row.event_id} failed`, cause)
+          )
+        )
+
+    /**
+     * Up to `transactionSize` events (of different subjects) in one transaction: take, record, then
+     * the handlers in order. The take sets `lock_timeout` to `batchLockMillis` and
+     * `statement_timeout` to `batchMillis` for the transaction: a failure or a lock wait rolls it
+     * back whole (the rows are as they were) and the lane handles its events one per transaction.
+     * Once `batchMillis` have passed, no further handler starts: the rest is put back as it was and
+     * what was handled commits. The handler timeout bounds the whole batch as a last resort.
+     */
+    const handleBatch = (lane: string) =>
+      Effect.gen(function* () {
+        let held: ReadonlyArray<TakenRow> = []
+        const exit = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              const started = yield* Clock.currentTimeMillis
+              const rows = yield* take(transactionSize, undefined)
+              if (rows.length === 0) return empty
+              held = rows
+              if (rows.length === transactionSize) yield* wakeOne
+              yield* journal(lane, rows)
+              if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(rows.length)
+              const [first] = rows
+              if (rows.length === 1 && first !== undefined) {
+                // Only one: no batch, no bounds; a failure is counted at once.
+                yield* handleAlone(first)
+                return { _tag: "Handled", taken: 1, positions: [first.position] } satisfies Taken
+              }
+              yield* guardBatch
+              for (let i = 0; i < rows.length; i++) {
+                const row = rows[i]
+                if (row === undefined) break
+                if (i > 0 && (yield* Clock.currentTimeMillis) - started > batchMillis) {
+                  // Past the time bound: commit what was handled, put the rest back as it was.
+                  yield* putBack(rows.slice(i))
+                  return {
+                    _tag: "Handled",
+                    taken: i,
+                    positions: rows.slice(0, i).map((r) => r.position)
+                  } satisfies Taken
+                }
+                const run = yield* prepare(row)
+                if (Option.isNone(run) || !row.fresh) continue
+                yield* runHandler(row, run.value).pipe(
+                  Effect.mapError((error) =>
+                    error._tag === "Unavailable" ? error : new BatchGaveWay({ reason: error.message })
+                  )
+                )
+              }
+              return { _tag: "Handled", taken: rows.length, positions: rows.map((r) => r.position) } satisfies Taken
+            })
+          )
+          .pipe(
+            Effect.timeoutOrElse({
+              duration: handlerTimeout,
+              orElse: () => Effect.fail(new HandlerTimedOut())
+            }),
+            Effect.onInterrupt(() => clearJournal(lane, held[0]?.xid)),
+            Effect.exit
+          )
+        if (Exit.isSuccess(exit)) {
+          if (exit.value._tag === "Handled" && hooks.onCommitted !== undefined)
+            yield* hooks.onCommitted(exit.value.positions)
+          return { taken: exit.value, gaveWay: [] as ReadonlyArray<bigint> }
         }
+        if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        yield* clearJournal(lane, held[0]?.xid)
+        const error = Cause.findErrorOption(exit.cause)
+        const [alone] = held
+        if (
+          held.length === 1 &&
+          alone !== undefined &&
+          Option.isSome(error) &&
+          error.value._tag === "HandlerTimedOut"
+        ) {
+          yield* recordTimeout(alone)
+          return { taken: { _tag: "Handled", taken: 1, positions: [] } satisfies Taken, gaveWay: [] }
+        }
+        if (Option.isSome(error) && error.value._tag === "HandlerTimedOut") {
+          return { taken: empty, gaveWay: held.map((r) => r.position) }
+        }
+        if (Option.isSome(error) && (error.value._tag === "BatchGaveWay" || error.value._tag === "SqlError")) {
+          // Rolled back whole (a failure, a lock wait, the time bound, or the take's own lock wait):
+          // its events one per transaction.
+          return { taken: empty, gaveWay: held.map((r) => r.position) }
+        }
+        yield* Effect.logWarning(
+          `${name}: a handler transaction did not commit; its events will be delivered again`,
+          exit.cause
+        )
+        yield* Effect.sleep(Duration.millis(200))
+        return { taken: empty, gaveWay: [] as ReadonlyArray<bigint> }
       })
 
     // --- the lanes ----------------------------------------------------------------------------
 
-    const lane = (wake: Queue.Queue<void>) =>
-      Effect.gen(function* () {
-        const singlesUntil = yield* Ref.make(0)
-        while (!(yield* Ref.get(stopping))) {
-          // The lease is counted from before the claim is sent: a conservative deadline.
-          const deadline = (yield* Clock.currentTimeMillis) + leaseMillis
-          const claimed = yield* claim.pipe(
-            Effect.catchCause((cause) =>
-              Cause.hasInterruptsOnly(cause)
-                ? Effect.interrupt
-                : Effect.logError(`${name}: claiming failed; retrying after the poll interval`, cause).pipe(
-                    Effect.andThen(Effect.sleep(pollInterval)),
-                    Effect.as([])
-                  )
-            )
-          )
-          if (claimed.length === 0) {
-            yield* Queue.take(wake).pipe(Effect.timeoutOption(pollInterval), Effect.asVoid)
+    const lane = Effect.gen(function* () {
+      const id = `${name}/${crypto.randomUUID()}`
+      let singlesUntil = 0
+      while (!(yield* Ref.get(stopping))) {
+        const now = yield* Clock.currentTimeMillis
+        let taken: Taken
+        if (transactionSize > 1 && now >= singlesUntil) {
+          const batch = yield* handleBatch(id)
+          taken = batch.taken
+          if (batch.gaveWay.length > 0) {
+            // Contended rows or a failing handler would make batches give way again: this claim's
+            // events one per transaction, and this lane's next claims for a while.
+            singlesUntil = (yield* Clock.currentTimeMillis) + SINGLES_AFTER_GIVING_WAY
+            for (const position of batch.gaveWay) {
+              if (yield* Ref.get(stopping)) break
+              yield* handleSingle(id, [position])
+            }
             continue
           }
-          if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(claimed.length)
-          yield* handleGroup(claimed, deadline, singlesUntil)
+        } else {
+          taken = yield* handleSingle(id)
         }
-      })
+        if (taken._tag === "Empty") {
+          yield* Queue.take(wake).pipe(Effect.timeoutOption(pollInterval), Effect.asVoid)
+        }
+      }
+    })
 
     const listener = Effect.scoped(
       Effect.gen(function* () {
@@ -854,7 +917,7 @@ export const run = <R>(
         yield* wakeAll // catch up on anything published while not listening
         for (;;) {
           const notification = yield* Queue.take(notifications)
-          if (notification.payload === name) yield* wakeAll
+          if (notification.payload === name) yield* wakeOne
         }
       })
     ).pipe(
@@ -867,8 +930,15 @@ export const run = <R>(
       Effect.forever
     )
 
+    const sweeper = Effect.forever(Effect.andThen(Effect.sleep(pollInterval), sweep))
+
+    // What died with an earlier process is settled before this one takes anything.
+    yield* sweep
     yield* Effect.forkScoped(listener)
-    const lanes = yield* Effect.forkScoped(Effect.forEach(wakes, lane, { concurrency: "unbounded", discard: true }))
+    yield* Effect.forkScoped(sweeper)
+    const lanes = yield* Effect.forkScoped(
+      Effect.forEach(Array.from({ length: concurrency }), () => lane, { concurrency: "unbounded", discard: true })
+    )
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         yield* Ref.set(stopping, true)
@@ -876,7 +946,7 @@ export const run = <R>(
         const finished = yield* Fiber.await(lanes).pipe(Effect.timeoutOption(shutdownTimeout))
         if (Option.isNone(finished)) {
           yield* Effect.logWarning(
-            `${name}: handlers still running after ${Duration.format(shutdownTimeout)}; their leases will expire`
+            `${name}: handlers still running after ${Duration.format(shutdownTimeout)}; they are interrupted and rolled back`
           )
           yield* Fiber.interrupt(lanes)
         }

@@ -25,12 +25,24 @@ layer(testLayer(), { excludeTestServices: true })("abandoned deliveries", (it) =
         // Register the subscription, then stop: the consumer's process is "down".
         yield* Effect.scoped(Worker.run(billing(), fast))
         yield* sink.publish([placed("poison", 1), placed("survivor", 1)], context)
-        // As after claims whose process died mid-handler (poison: two before, and this third one;
-        // survivor: one before): leases expired, no outcome recorded.
+        // As after lanes whose process died mid-handler (poison: two before, and this third one;
+        // survivor: one before): each lane's record names the one event it held, its transaction
+        // aborted (the connection died with the process) and its lease is over.
         yield* sql`
-        UPDATE dispatch.deliveries d SET abandoned = CASE WHEN e.payload->>'orderId' = 'poison' THEN 2 ELSE 1 END,
-          leased_until = now() - interval '1 second', lease_token = d.position
-        FROM dispatch.events e WHERE e.position = d.position AND d.consumer = 'billing.recordOrders'`
+          UPDATE dispatch.deliveries d SET abandoned = CASE WHEN e.payload->>'orderId' = 'poison' THEN 2 ELSE 1 END,
+            isolate = true
+          FROM dispatch.events e WHERE e.position = d.position AND d.consumer = 'billing.recordOrders'`
+        const aborted = yield* Effect.flip(
+          sql.withTransaction(
+            Effect.flatMap(sql<{ readonly xid: string }>`SELECT pg_current_xact_id()::text AS xid`, ([row]) =>
+              Effect.fail(row?.xid ?? "")
+            )
+          )
+        )
+        yield* sql`
+          INSERT INTO dispatch.handling (lane, consumer, xid, positions, expires_at)
+          SELECT 'dead-lane-' || d.position, d.consumer, ${aborted}::xid8, ARRAY[d.position], now() - interval '1 second'
+          FROM dispatch.deliveries d WHERE d.consumer = 'billing.recordOrders'`
 
         yield* Effect.scoped(
           Effect.gen(function* () {

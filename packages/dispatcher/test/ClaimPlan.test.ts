@@ -1,7 +1,7 @@
 /**
  * #17.1: a queue table's statistics swing between empty and full. After ANALYZE of an empty
- * `dispatch.deliveries`, the claim must still read a handful of rows from a large backlog, not
- * compare every pending row with every candidate. The test EXPLAINs the claim's own query, taken
+ * `dispatch.deliveries`, a take must still read a handful of rows from a large backlog, not
+ * compare every pending row with every candidate. The test EXPLAINs the take's own query, taken
  * from the installed function's source with the function's own planner settings.
  */
 import { assert, layer } from "@effect/vitest"
@@ -24,7 +24,7 @@ const nodes = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans
 
 layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
   it.effect(
-    "after ANALYZE of the empty deliveries table, the claim from a 20k backlog reads a few rows: no join over all pending rows",
+    "after ANALYZE of the empty deliveries table, a take from a 20k backlog reads a few rows: no join over all pending rows",
     () =>
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
@@ -49,21 +49,22 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
           SELECT relpages AS pages, reltuples::float8 AS tuples FROM pg_class WHERE oid = 'dispatch.deliveries'::regclass`
         assert.isTrue((stats?.pages ?? 0) > 0 && stats?.tuples === 0, `drained and analyzed: ${JSON.stringify(stats)}`)
         yield* backlog
-        // A few subjects in flight, as while workers run.
+        // A few subjects backing off, as while workers run.
         yield* sql`
-          UPDATE dispatch.deliveries SET leased_until = now() + interval '1 minute', lease_token = 1
+          UPDATE dispatch.deliveries SET available_at = now() + interval '1 minute'
           WHERE consumer = ${CONSUMER} AND position IN (SELECT min(position) FROM dispatch.deliveries GROUP BY subject_key LIMIT 8)`
 
         const [fn] = yield* sql<{ readonly src: string; readonly config: ReadonlyArray<string> | null }>`
           SELECT p.prosrc AS src, p.proconfig AS config FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-          WHERE n.nspname = 'dispatch' AND p.proname = 'claim_group'`
-        const windowQuery = /-- window:begin([\s\S]*?)-- window:end/.exec(fn?.src ?? "")?.[1]
+          WHERE n.nspname = 'dispatch' AND p.proname = 'take'`
         const pickQuery = /-- pick:begin([\s\S]*?)-- pick:end/.exec(fn?.src ?? "")?.[1]
-        assert.isDefined(windowQuery, "the claim function marks its window")
-        assert.isDefined(pickQuery, "the claim function marks its pick query")
-        const pick = `WITH win AS MATERIALIZED (${windowQuery}) ${pickQuery}`
+        assert.isDefined(pickQuery, "the take function marks its pick query")
+        const [first] = yield* sql<{ readonly position: string }>`
+          SELECT min(position)::text AS position FROM dispatch.deliveries WHERE consumer = ${CONSUMER}`
+        const pick = (pickQuery ?? "")
           .replaceAll("p_consumer", `'${CONSUMER}'`)
           .replaceAll("p_limit", "16")
+          .replaceAll("v_first", first?.position ?? "0")
         const settings = fn?.config ?? []
         assert.includeMembers([...settings], ["enable_hashjoin=off", "enable_mergejoin=off", "enable_seqscan=off"])
 
@@ -93,20 +94,20 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
         const read = all
           .filter((n) => n["Relation Name"] === "deliveries")
           .reduce((sum, n) => sum + (n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1), 0)
-        // The window is at most 2,000 rows, each checked once for being its subject's head: at most
-        // about 4,000 rows read whatever the backlog (20,000 here; the old shape read 320,016).
-        assert.isAtMost(read, 4_100, `rows read from deliveries: ${read} (${JSON.stringify(types)})`)
+        // Read in position order until 16 heads are found (each checked once for being its subject's
+        // head): a few dozen rows, whatever the backlog (20,000 here; the v1 shape read 320,016).
+        assert.isAtMost(read, 200, `rows read from deliveries: ${read} (${JSON.stringify(types)})`)
 
-        // And the function itself claims a full group.
-        const claimed = yield* sql`SELECT * FROM dispatch.claim_group(${CONSUMER}, 16, 60000, 5, false)`
-        assert.strictEqual(claimed.length, 16)
-        assert.strictEqual(new Set(claimed.map((r) => r.subject_key)).size, 16, "one row per subject")
+        // And the function itself takes a full group, one row per subject.
+        const taken = yield* sql.withTransaction(sql`SELECT * FROM dispatch.take(${CONSUMER}, 16, NULL, 0, 0)`)
+        assert.strictEqual(taken.length, 16)
+        assert.strictEqual(new Set(taken.map((r) => r.subject_key)).size, 16, "one row per subject")
       }),
     60_000
   )
 
   it.effect(
-    "when the heads are scarce (few subjects, long tails, all in flight) a claim reads a bounded number of rows, not the backlog",
+    "when the heads are scarce (few subjects, long tails, all backing off) a take reads a bounded number of rows, not the backlog",
     () =>
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
@@ -123,26 +124,29 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
           INSERT INTO dispatch.deliveries (consumer, position, subject_key)
           SELECT ${consumer}, position, subject_type || ':' || subject_id FROM e`
         yield* sql`ANALYZE dispatch.deliveries`
-        // The five heads are in flight: nothing is claimable, and finding that out must be cheap.
+        // The five heads are backing off: nothing can be taken, and finding that out must be cheap.
         yield* sql`
-          UPDATE dispatch.deliveries SET leased_until = now() + interval '1 minute', lease_token = 1
+          UPDATE dispatch.deliveries SET available_at = now() + interval '1 minute'
           WHERE consumer = ${consumer} AND position IN (
             SELECT min(position) FROM dispatch.deliveries WHERE consumer = ${consumer} GROUP BY subject_key)`
-        // Nothing is claimable...
-        assert.strictEqual((yield* sql`SELECT * FROM dispatch.claim_group(${consumer}, 16, 60000, 5, false)`).length, 0)
+        // Nothing is taken...
+        assert.strictEqual(
+          (yield* sql.withTransaction(sql`SELECT * FROM dispatch.take(${consumer}, 16, NULL, 0, 0)`)).length,
+          0
+        )
         // ...and finding that out reads the window and one probe per subject, not the backlog:
-        // both of the claim's queries, from the installed function, with its settings.
+        // both of the take's queries, from the installed function, with its settings.
         const [fn] = yield* sql<{ readonly src: string; readonly config: ReadonlyArray<string> | null }>`
           SELECT p.prosrc AS src, p.proconfig AS config FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-          WHERE n.nspname = 'dispatch' AND p.proname = 'claim_group'`
+          WHERE n.nspname = 'dispatch' AND p.proname = 'take'`
+        const [first] = yield* sql<{ readonly position: string }>`
+          SELECT min(position)::text AS position FROM dispatch.deliveries WHERE consumer = ${consumer}`
         const part = (marker: string) =>
           (new RegExp(`-- ${marker}:begin([\\s\\S]*?)-- ${marker}:end`).exec(fn?.src ?? "")?.[1] ?? "")
             .replaceAll("p_consumer", `'${consumer}'`)
             .replaceAll("p_limit", "16")
-        const queries = [
-          `WITH win AS MATERIALIZED (${part("window")}) ${part("pick")}`,
-          `WITH RECURSIVE subjects AS (${part("heads")}) SELECT count(*) FROM heads`
-        ]
+            .replaceAll("v_first", first?.position ?? "0")
+        const queries = [part("pick"), `WITH RECURSIVE subjects AS (${part("heads")}) SELECT count(*) FROM heads`]
         const read = yield* sql.withTransaction(
           Effect.gen(function* () {
             for (const setting of fn?.config ?? []) {
@@ -163,15 +167,15 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
           })
         )
         assert.isBelow(read, 5000, `rows read by the claim's queries over a ${BACKLOG}-row backlog: ${read}`)
-        // And a head freed up is found even though it lies far behind the window.
+        // And a head due again is found even though it lies far behind the window.
         yield* sql`
-          UPDATE dispatch.deliveries SET leased_until = NULL, lease_token = NULL
-          WHERE consumer = ${consumer} AND subject_key = 'order:t3' AND lease_token = 1`
-        const claimed = yield* sql<{
-          subject_key: string
-        }>`SELECT subject_key FROM dispatch.claim_group(${consumer}, 16, 60000, 5, false)`
+          UPDATE dispatch.deliveries SET available_at = now()
+          WHERE consumer = ${consumer} AND subject_key = 'order:t3' AND available_at > now()`
+        const taken = yield* sql.withTransaction(
+          sql<{ subject_key: string }>`SELECT subject_key FROM dispatch.take(${consumer}, 16, NULL, 0, 0)`
+        )
         assert.deepStrictEqual(
-          claimed.map((r) => r.subject_key),
+          taken.map((r) => r.subject_key),
           ["order:t3"]
         )
       }),

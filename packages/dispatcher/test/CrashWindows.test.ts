@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Path from "node:path"
 import { assert, layer } from "@effect/vitest"
+import { DispatchAdmin } from "@tessera/dispatcher/DispatchAdmin"
 import { EventSink } from "@tessera/envelope/EventSink"
 import { TestDatabase } from "@tessera/test-harness/TestDatabase"
 import { Deferred, Effect, Redacted } from "effect"
@@ -17,7 +18,7 @@ const startVictim = (url: Redacted.Redacted<string>, crashAt: string) =>
   Effect.acquireRelease(
     Effect.sync(() =>
       spawn(process.execPath, [script], {
-        env: { ...process.env, DATABASE_URL: Redacted.value(url), CRASH_AT: crashAt },
+        env: { ...process.env, DATABASE_URL: Redacted.value(url), CRASH_AT: crashAt, MAX_ABANDONED: "3" },
         stdio: ["ignore", "pipe", "inherit"]
       })
     ),
@@ -94,18 +95,19 @@ const crashAfterFailures = (failures: number, subject: string) =>
     })
   )
 
-const survivor = Worker.run(billing("survivor"), { registry, leaseDuration: "2 seconds", pollInterval: "100 millis" })
+const survivorOptions = { registry, leaseDuration: "2 seconds", pollInterval: "100 millis" } as const
+const survivor = Worker.run(billing("survivor"), survivorOptions)
 
 layer(testLayer(), { excludeTestServices: true })("crash windows (SIGKILLed worker processes)", (it) => {
-  it.effect("killed after claiming → delivered once the lease expires, exactly one effect", () =>
+  it.effect("killed after taking its event → the transaction rolls back, delivered again, exactly one effect", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const { eventId, effectsOf, pendingOf } = yield* crashScenario("claimed", "CLAIMED", "after-claim")
         assert.strictEqual(yield* effectsOf, 0)
-        assert.strictEqual(yield* pendingOf, 1, "the claimed delivery is still there, leased to a dead worker")
+        assert.strictEqual(yield* pendingOf, 1, "the taken delivery is back: its transaction died with the process")
         yield* survivor
         yield* waitFor(
-          "redelivery after the lease",
+          "redelivery",
           Effect.map(effectsOf, (n) => n === 1)
         )
         assert.strictEqual(
@@ -117,29 +119,27 @@ layer(testLayer(), { excludeTestServices: true })("crash windows (SIGKILLed work
     )
   )
 
-  it.effect(
-    "killed in the middle of the handler → its writes roll back; redelivered after the lease, exactly one effect",
-    () =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const { eventId, effectsOf, pendingOf } = yield* crashScenario("handler", "IN_HANDLER", "mid-handler")
-          yield* waitFor(
-            "the killed transaction to be gone",
-            Effect.map(effectsOf, (n) => n === 0)
-          )
-          assert.strictEqual(yield* pendingOf, 1)
-          yield* survivor
-          yield* waitFor(
-            "redelivery after the lease",
-            Effect.map(effectsOf, (n) => n === 1)
-          )
-          assert.strictEqual(
-            yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'survivor'`),
-            1
-          )
-          assert.strictEqual(yield* count(`SELECT 1 FROM dispatch.inbox WHERE event_id = '${eventId}'`), 1)
-        })
-      )
+  it.effect("killed in the middle of the handler → its writes roll back; redelivered, exactly one effect", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { eventId, effectsOf, pendingOf } = yield* crashScenario("handler", "IN_HANDLER", "mid-handler")
+        yield* waitFor(
+          "the killed transaction to be gone",
+          Effect.map(effectsOf, (n) => n === 0)
+        )
+        assert.strictEqual(yield* pendingOf, 1)
+        yield* survivor
+        yield* waitFor(
+          "redelivery",
+          Effect.map(effectsOf, (n) => n === 1)
+        )
+        assert.strictEqual(
+          yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'survivor'`),
+          1
+        )
+        assert.strictEqual(yield* count(`SELECT 1 FROM dispatch.inbox WHERE event_id = '${eventId}'`), 1)
+      })
+    )
   )
 
   it.effect("killed after the handler's commit, before anything else → exactly one effect, nothing redelivered", () =>
@@ -167,17 +167,59 @@ layer(testLayer(), { excludeTestServices: true })("crash windows (SIGKILLed work
     )
   )
 
-  it.effect("a crash after N−1 failures → not dead-lettered early (an expired lease is no failed attempt)", () =>
+  it.effect(
+    "a handler that kills its process every time → after maxAbandoned deaths a dead letter `Abandoned`, never handled, nothing failed",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const sink = yield* EventSink
+          const database = yield* TestDatabase
+          const admin = yield* DispatchAdmin
+          const [eventId] = yield* sink.publish(
+            [event(OrderPlacedV2, { orderId: "process-killer", seq: 1, total: { amount: 1, currency: "EUR" } })],
+            context
+          )
+          // Three processes in a row take it and die inside its handler (no lease has to run out
+          // between them: each death rolls the event back at once).
+          for (let death = 0; death < 3; death++) {
+            yield* Effect.scoped(
+              Effect.gen(function* () {
+                const victim = yield* startVictim(database.url, "handler")
+                yield* waitForMarker(victim, "IN_HANDLER")
+                yield* kill(victim)
+              })
+            )
+          }
+          // Past the lanes' leases (2 s), a fresh process settles what they held before it takes anything.
+          yield* Effect.sleep("2500 millis")
+          yield* Worker.run(billing("survivor"), { ...survivorOptions, maxAbandoned: 3 })
+          const [dead] = yield* admin.deadLetters({ consumer: "billing.recordOrders" })
+          assert.strictEqual(dead?.eventId, eventId)
+          assert.strictEqual(dead?.reason, "Abandoned")
+          assert.strictEqual(dead?.abandoned, 3)
+          assert.strictEqual(dead?.failures, 0)
+          assert.strictEqual(yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}'`), 0)
+        })
+      ),
+    { timeout: 60_000 }
+  )
+
+  it.effect("a crash after N−1 failures → not dead-lettered early (a lane that died is no failed attempt)", () =>
     Effect.scoped(
       Effect.gen(function* () {
         // The default retry allows 10 attempts: 9 failed, then the process dies during the 10th.
         const eventId = yield* crashAfterFailures(9, "nine-failures")
         yield* survivor
         yield* waitFor(
-          "redelivery after the lease",
+          "redelivery",
           Effect.map(count(`SELECT 1 FROM effects WHERE event_id = '${eventId}'`), (n) => n === 1)
         )
-        assert.strictEqual(yield* count("SELECT 1 FROM dispatch.dead_letters"), 0)
+        assert.strictEqual(
+          yield* count(
+            `SELECT 1 FROM dispatch.dead_letters x JOIN dispatch.events e USING (position) WHERE e.event_id = '${eventId}'`
+          ),
+          0
+        )
         assert.strictEqual(
           yield* count(`SELECT 1 FROM effects WHERE event_id = '${eventId}' AND worker = 'survivor'`),
           1

@@ -5,7 +5,7 @@
  * - progress: a statement trigger on `dispatch.deliveries` notifies `tessera_test_kit` whenever a
  *   delivery is added, leased, retried, acknowledged or dead-lettered, so `settle` wakes on every
  *   change instead of polling;
- * - pause: claims of a paused consumer take nothing (a BEFORE UPDATE trigger refuses the lease),
+ * - pause: takes of a paused consumer take nothing (a BEFORE DELETE trigger keeps its live rows),
  *   so its deliveries pile up as lag until it is resumed — whatever process runs it;
  * - faults: the inbox rows a handler transaction writes first mark the transaction with its
  *   consumer and events; the first write a handler makes (to any app table, or publishing) then
@@ -31,13 +31,13 @@ const install = [
    FOR EACH STATEMENT EXECUTE FUNCTION test_kit.progress()`,
   `CREATE OR REPLACE FUNCTION test_kit.hold_paused() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
-     IF NEW.lease_token IS NOT NULL AND NEW.lease_token IS DISTINCT FROM OLD.lease_token
-        AND EXISTS (SELECT 1 FROM test_kit.paused p WHERE p.consumer = NEW.consumer) THEN
+     IF NOT OLD.dead AND EXISTS (SELECT 1 FROM test_kit.paused p WHERE p.consumer = OLD.consumer) THEN
        RETURN NULL;
      END IF;
-     RETURN NEW;
+     RETURN OLD;
    END $$`,
-  `CREATE OR REPLACE TRIGGER test_kit_paused BEFORE UPDATE ON dispatch.deliveries
+  `DROP TRIGGER IF EXISTS test_kit_paused ON dispatch.deliveries`,
+  `CREATE TRIGGER test_kit_paused BEFORE DELETE ON dispatch.deliveries
    FOR EACH ROW EXECUTE FUNCTION test_kit.hold_paused()`,
   `CREATE OR REPLACE FUNCTION test_kit.mark_handling() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN

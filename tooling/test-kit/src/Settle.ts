@@ -76,7 +76,9 @@ const describePending = (rows: ReadonlyArray<PendingRow>) =>
 const pendingRows = (sql: SqlClient.SqlClient, consumers: ReadonlyArray<string>, failedOnly: boolean) =>
   sql<PendingRow>`
     SELECT d.consumer, d.position::text, e.event_type, e.event_version, e.event_id::text, d.subject_key,
-      d.failures, d.abandoned, d.last_error, d.leased_until IS NOT NULL AS leased
+      d.failures, d.abandoned, d.last_error,
+      EXISTS (SELECT 1 FROM dispatch.handling h WHERE h.consumer = d.consumer AND d.position = ANY(h.positions)
+        AND pg_xact_status(h.xid) = 'in progress') AS leased
     FROM dispatch.deliveries d JOIN dispatch.events e ON e.position = d.position
     WHERE NOT d.dead AND d.consumer = ANY(${`{${consumers.map((c) => JSON.stringify(c)).join(",")}}`}::text[])
       AND ${failedOnly ? sql`d.failures > 0` : sql`TRUE`}
