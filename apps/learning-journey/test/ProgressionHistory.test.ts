@@ -331,4 +331,35 @@ layer(WithServices, { excludeTestServices: true })("Progression without the whol
       assert.deepStrictEqual(labels(deal.emissions), [`${created.id}/contact`])
     })
   )
+
+  it.effect("a track added after the organization's tracks were read is advanced from its next event", () =>
+    Effect.gen(function* () {
+      const progression = yield* Progression
+      const tracks = yield* TrackRepository
+      yield* installBuiltInTracks("org_added")
+      // Reads (and keeps) the organization's three tracks; the claim locks with them from now on.
+      yield* progression.record("org_added", "u1", event("pipeline.created", 0))
+      const contact = yield* progression.record("org_added", "u1", event("contact.created", 1))
+      assert.deepStrictEqual(labels(contact.emissions), [`${CRM_FIRST_WIN_ID}/create-contact`])
+      const added = yield* tracks.insert({
+        organizationId: "org_added",
+        id: TrackId.make("track_added"),
+        definition: definition("Added", [
+          step("pipeline", Conditions.event(CrmEvents.PipelineCreated), []),
+          step("deal", Conditions.event(CrmEvents.DealCreated), ["pipeline"])
+        ]),
+        createdBy: "admin",
+        createdAt: at(0)
+      })
+      const deal = yield* progression.record("org_added", "u1", event("deal.created", 2))
+      assert.deepStrictEqual(deal.matchedTracks, [CRM_FIRST_WIN_ID, added.id])
+      assert.deepStrictEqual(labels(deal.emissions), [
+        `${CRM_FIRST_WIN_ID}/create-deal`,
+        "Started",
+        `${added.id}/pipeline`,
+        `${added.id}/deal`,
+        "Completed"
+      ])
+    })
+  )
 })

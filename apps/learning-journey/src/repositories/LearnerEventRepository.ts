@@ -5,11 +5,14 @@
  * `domain/Evidence.ts`), never whole.
  */
 import type { EventMatcher } from "@tessera/contracts/learning-journey/Conditions"
+import type { TrackId } from "@tessera/contracts/learning-journey/Shared"
 import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { LearnerEvent } from "../domain/Conditions.ts"
 import type { HistoryQuery } from "../domain/Evidence.ts"
+import type { ProgressState } from "../domain/LearnerProgress.ts"
+import { inTrackOrder, lockRows, ProgressRow, toState } from "./ProgressRepository.ts"
 
 /** An event to record: its id (the dedupe key) and what the conditions look at. */
 export interface RecordedEvent extends LearnerEvent {
@@ -24,9 +27,27 @@ export interface Claim {
   readonly scoped: boolean
   /** How many tracks the organization has (tracks are only ever added: a cache of them is current when its count is). */
   readonly organizationTracks: number
+  /**
+   * The progress rows locked with the claim (see `lock`), in lock order, completed ones left out;
+   * `undefined` when none were asked, the event was not recorded now, or the organization's track
+   * count was not the expected one (then nothing was locked).
+   */
+  readonly progress: ReadonlyArray<ProgressState> | undefined
 }
 
-const ClaimRow = Schema.Struct({ recorded: Schema.Boolean, scoped: Schema.Boolean, organizationTracks: Schema.Int })
+/** Progress rows to lock in the claim's round trip, if the organization still has `organizationTracks` tracks. */
+export interface LockWithClaim {
+  readonly trackIds: ReadonlyArray<TrackId>
+  readonly organizationTracks: number | undefined
+}
+
+const ClaimRow = Schema.Struct({
+  recorded: Schema.Boolean,
+  scoped: Schema.Boolean,
+  organizationTracks: Schema.Int,
+  locked: Schema.Boolean,
+  progress: Schema.Array(ProgressRow)
+})
 
 const EventRow = Schema.Struct({
   eventId: Schema.String,
@@ -41,14 +62,17 @@ export class LearnerEventRepository extends Context.Service<
   {
     /**
      * Records the event for the learner unless its id was recorded before (`scopeTrackId`: it
-     * advances that track only), and reads what recording it needs to know next.
+     * advances that track only), and reads what recording it needs to know next; with `lock`,
+     * also locks those progress rows (`ProgressRepository.lock`'s statement, same order) when the
+     * event is recorded now and the organization has the expected number of tracks.
      */
     readonly claim: (
       organizationId: string,
       learnerId: string,
       event: RecordedEvent,
       at: Date,
-      scopeTrackId: string | undefined
+      scopeTrackId: string | undefined,
+      lock?: LockWithClaim | undefined
     ) => Effect.Effect<Claim>
     /**
      * The learner's events each query asks for (distinct, in no particular order), in one round
@@ -109,8 +133,13 @@ export class LearnerEventRepository extends Context.Service<
       }
 
       return LearnerEventRepository.of({
-        claim: Effect.fn("LearnerEventRepository.claim")(function* (organizationId, learnerId, event, at, scope) {
-          return yield* Rows.one(
+        claim: Effect.fn("LearnerEventRepository.claim")(function* (organizationId, learnerId, event, at, scope, lock) {
+          const locking = lock !== undefined && lock.trackIds.length > 0 ? lock : undefined
+          const expected =
+            locking?.organizationTracks === undefined
+              ? sql`true`
+              : sql`(SELECT n FROM counted) = ${locking.organizationTracks}`
+          const row = yield* Rows.one(
             ClaimRow,
             sql`
               WITH claimed AS (
@@ -121,16 +150,38 @@ export class LearnerEventRepository extends Context.Service<
                   ${event.eventVersion ?? null}, ${JSON.stringify(event.payload)}::jsonb, ${event.occurredAt}, ${at},
                   ${scope ?? null})
                 ON CONFLICT DO NOTHING
-                RETURNING event_id)
+                RETURNING event_id),
+              counted AS (SELECT count(*)::int AS n FROM learning.tracks WHERE organization_id = ${organizationId}),
+              locked AS (${
+                locking === undefined
+                  ? sql`SELECT NULL::text AS "trackId" WHERE false`
+                  : lockRows(
+                      sql,
+                      organizationId,
+                      learnerId,
+                      locking.trackIds,
+                      sql`EXISTS (SELECT 1 FROM claimed) AND ${expected}`
+                    )
+              })
               SELECT
                 EXISTS (SELECT 1 FROM claimed) AS recorded,
                 EXISTS (
                   SELECT 1 FROM learning.learner_events
                   WHERE organization_id = ${organizationId} AND learner_id = ${learnerId}
                     AND scope_track_id IS NOT NULL) AS scoped,
-                (SELECT count(*)::int FROM learning.tracks WHERE organization_id = ${organizationId})
-                  AS "organizationTracks"`
+                (SELECT n FROM counted) AS "organizationTracks",
+                ${locking === undefined ? sql`false` : sql`EXISTS (SELECT 1 FROM claimed) AND ${expected}`} AS locked,
+                COALESCE((SELECT json_agg(l) FROM locked l), '[]'::json) AS progress`
           )
+          return {
+            recorded: row.recorded,
+            scoped: row.scoped,
+            organizationTracks: row.organizationTracks,
+            progress:
+              locking === undefined || !row.locked
+                ? undefined
+                : inTrackOrder(locking.trackIds, row.progress.map(toState))
+          }
         }),
         evidence: Effect.fn("LearnerEventRepository.evidence")(function* (organizationId, learnerId, queries) {
           if (queries.length === 0) return []

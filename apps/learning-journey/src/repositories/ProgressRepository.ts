@@ -7,12 +7,12 @@ import type { Progress } from "@tessera/contracts/learning-journey/Onboarding"
 import { Timestamp, TrackId } from "@tessera/contracts/learning-journey/Shared"
 import * as Rows from "@tessera/database/Rows"
 import { Context, Effect, Layer, Option, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
 import type { ProgressState } from "../domain/LearnerProgress.ts"
 
 const MarkRow = Schema.Struct({ status: Schema.Literals(["completed", "skipped"]), at: Timestamp })
 
-const ProgressRow = Schema.Struct({
+export const ProgressRow = Schema.Struct({
   trackId: TrackId,
   learnerId: Schema.String,
   marks: Schema.Record(Schema.String, MarkRow),
@@ -23,12 +23,12 @@ const ProgressRow = Schema.Struct({
   lastActivityAt: Schema.NullOr(Timestamp),
   completedAt: Schema.NullOr(Timestamp)
 })
-type ProgressRow = typeof ProgressRow.Type
+export type ProgressRow = typeof ProgressRow.Type
 
 const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value))
 const isoOrNull = (value: Date | null): string | null => (value === null ? null : value.toISOString())
 
-const toState = (row: ProgressRow): ProgressState => ({
+export const toState = (row: ProgressRow): ProgressState => ({
   trackId: row.trackId,
   learnerId: row.learnerId,
   marks: Object.fromEntries(
@@ -39,6 +39,50 @@ const toState = (row: ProgressRow): ProgressState => ({
   lastActivityAt: dateOrNull(row.lastActivityAt),
   completedAt: dateOrNull(row.completedAt)
 })
+
+/** Track ids in the order every caller locks their progress rows in. */
+export const lockOrder = (trackIds: ReadonlyArray<TrackId>): ReadonlyArray<TrackId> =>
+  [...new Set(trackIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+
+/**
+ * The statement locking the learner's progress rows on `trackIds` (when `guard` holds), creating
+ * the missing ones: the one definition of the lock order, used by `lock` and by the claim that
+ * locks in the same round trip (`LearnerEventRepository.claim`). Rows are inserted or locked in
+ * `lockOrder` (the ORDER BY feeds the insert), so concurrent callers never wait on each other in
+ * opposite orders. On a conflict the existing row is locked (waiting for a concurrent insert to
+ * commit); unless completed it gets a no-op update, which is what makes RETURNING hand it back as
+ * last committed — a completed track never moves again, its row is locked and not rewritten.
+ */
+export const lockRows = (
+  sql: SqlClient.SqlClient,
+  organizationId: string,
+  learnerId: string,
+  trackIds: ReadonlyArray<TrackId>,
+  guard: Statement.Fragment
+) => sql`
+  INSERT INTO learning.progress AS p (organization_id, learner_id, track_id)
+  SELECT ${organizationId}, ${learnerId}, wanted.id
+  FROM (VALUES ${sql.csv(lockOrder(trackIds).map((id, n) => sql`(${id}::text, ${n}::int)`))}) AS wanted (id, n)
+  WHERE ${guard}
+  ORDER BY wanted.n
+  ON CONFLICT (organization_id, learner_id, track_id) DO UPDATE SET learner_id = p.learner_id
+    WHERE p.completed_at IS NULL
+  RETURNING p.track_id AS "trackId", p.learner_id AS "learnerId", p.marks,
+    p.streak_current AS "streakCurrent", p.streak_longest AS "streakLongest",
+    p.last_active_day AS "lastActiveDay", learning.iso(p.started_at) AS "startedAt",
+    learning.iso(p.last_activity_at) AS "lastActivityAt", learning.iso(p.completed_at) AS "completedAt"`
+
+/** The locked states in `lockOrder`. */
+export const inTrackOrder = (
+  trackIds: ReadonlyArray<TrackId>,
+  states: ReadonlyArray<ProgressState>
+): ReadonlyArray<ProgressState> => {
+  const byTrack = new Map(states.map((state) => [state.trackId, state]))
+  return lockOrder(trackIds).flatMap((trackId) => {
+    const state = byTrack.get(trackId)
+    return state === undefined ? [] : [state]
+  })
+}
 
 /** What is stored besides the state: derived by the domain, kept for listing. */
 export interface Derived {
@@ -90,31 +134,8 @@ export class ProgressRepository extends Context.Service<
         trackIds: ReadonlyArray<TrackId>
       ) {
         if (trackIds.length === 0) return []
-        const sorted = [...new Set(trackIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-        // One statement: rows are inserted or locked in track id order (`sorted`'s order: the ORDER BY
-        // feeds the insert), so concurrent callers never wait on each other in opposite orders. On a
-        // conflict the existing row is locked (waiting for a concurrent insert to commit); unless
-        // completed it gets a no-op update, which is what makes RETURNING hand it back as last
-        // committed.
-        const rows = yield* Rows.all(
-          ProgressRow,
-          sql`
-            INSERT INTO learning.progress AS p (organization_id, learner_id, track_id)
-            SELECT ${organizationId}, ${learnerId}, wanted.id
-            FROM (VALUES ${sql.csv(sorted.map((id, n) => sql`(${id}::text, ${n}::int)`))}) AS wanted (id, n)
-            ORDER BY wanted.n
-            ON CONFLICT (organization_id, learner_id, track_id) DO UPDATE SET learner_id = p.learner_id
-              WHERE p.completed_at IS NULL
-            RETURNING p.track_id AS "trackId", p.learner_id AS "learnerId", p.marks,
-              p.streak_current AS "streakCurrent", p.streak_longest AS "streakLongest",
-              p.last_active_day AS "lastActiveDay", learning.iso(p.started_at) AS "startedAt",
-              learning.iso(p.last_activity_at) AS "lastActivityAt", learning.iso(p.completed_at) AS "completedAt"`
-        )
-        const byTrack = new Map(rows.map((row) => [row.trackId, toState(row)]))
-        return sorted.flatMap((trackId) => {
-          const state = byTrack.get(trackId)
-          return state === undefined ? [] : [state]
-        })
+        const rows = yield* Rows.all(ProgressRow, lockRows(sql, organizationId, learnerId, trackIds, sql`true`))
+        return inTrackOrder(trackIds, rows.map(toState))
       })
 
       const save = Effect.fn("ProgressRepository.save")(function* (

@@ -260,21 +260,31 @@ export class Progression extends Context.Service<
             }
             const only = options.trackId === undefined ? undefined : yield* knownTrack(organizationId, options.trackId)
             const now = new Date(yield* Clock.currentTimeMillis)
-            const claim = yield* events.claim(organizationId, learnerId, event, now, options.trackId)
+            // Locks are taken in track id order (`ProgressRepository.lockOrder`), so concurrent
+            // events never deadlock. With the organization's tracks known, the claim locks the
+            // relevant rows in its round trip, if the organization still has as many tracks (a
+            // track added since: nothing is locked, and they are locked once the tracks are read).
+            const known = only === undefined ? cachedTracks.get(organizationId) : [only]
+            const guess = known?.filter((track) => isRelevant(track, event)).map((track) => track.id)
+            const claim = yield* events.claim(
+              organizationId,
+              learnerId,
+              event,
+              now,
+              options.trackId,
+              guess === undefined || known === undefined
+                ? undefined
+                : { trackIds: guess, organizationTracks: only === undefined ? known.length : undefined }
+            )
             const candidates =
               only === undefined ? yield* currentTracks(organizationId, claim.organizationTracks) : [only]
-            // Locks are taken in track id order, so concurrent events never deadlock.
             const relevant = candidates.filter((track) => isRelevant(track, event)).sort(byId)
             const matchedTracks = relevant.map((track) => track.id)
             if (!claim.recorded) return { duplicate: true, matchedTracks, emissions: [] }
             if (relevant.length === 0) return { duplicate: false, matchedTracks, emissions: [] }
 
-            const states = new Map(
-              (yield* progressRows.lock(organizationId, learnerId, matchedTracks)).map((state) => [
-                state.trackId,
-                state
-              ])
-            )
+            const locked = claim.progress ?? (yield* progressRows.lock(organizationId, learnerId, matchedTracks))
+            const states = new Map(locked.map((state) => [state.trackId, state]))
             const emissions: Array<Emission> = []
             for (const track of relevant) {
               // Not returned: completed, it never moves again.
