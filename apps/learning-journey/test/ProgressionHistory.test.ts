@@ -362,4 +362,36 @@ layer(WithServices, { excludeTestServices: true })("Progression without the whol
       ])
     })
   )
+
+  it.effect(
+    "an event in flight while a track was created counts on it even when the learner's next event comes much later",
+    () =>
+      Effect.gen(function* () {
+        const progression = yield* Progression
+        const tracks = yield* TrackRepository
+        const events = yield* LearnerEventRepository
+        const sql = yield* SqlClient.SqlClient
+        const createdAt = new Date(Date.now() - 60 * 60_000)
+        const created = yield* tracks.insert({
+          organizationId: "org_idle",
+          id: TrackId.make("track_idle"),
+          definition: definition("Idle", [
+            step("pipeline", Conditions.event(CrmEvents.PipelineCreated), []),
+            step("contact", Conditions.event(CrmEvents.ContactCreated), ["pipeline"]),
+            step("deals", Conditions.count(CrmEvents.DealCreated, { atLeast: 2 }), ["contact"])
+          ]),
+          createdBy: "admin",
+          createdAt
+        })
+        yield* progression.record("org_idle", "u1", event("pipeline.created", 0))
+        // The learner's progress was last saved a minute after the track was created (an hour ago)…
+        yield* sql`UPDATE learning.progress SET updated_at = ${new Date(createdAt.getTime() + 60_000)}
+        WHERE organization_id = 'org_idle'`
+        // …and an event in flight then committed after it, advancing nothing.
+        const contact = event("contact.created", 1)
+        yield* events.claim("org_idle", "u1", { ...contact, eventVersion: contact.eventVersion }, at(1), undefined)
+        const deal = yield* progression.record("org_idle", "u1", event("deal.created", 2))
+        assert.deepStrictEqual(labels(deal.emissions), [`${created.id}/contact`])
+      })
+  )
 })

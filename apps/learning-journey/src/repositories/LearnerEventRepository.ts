@@ -11,8 +11,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { LearnerEvent } from "../domain/Conditions.ts"
 import type { HistoryQuery } from "../domain/Evidence.ts"
-import type { ProgressState } from "../domain/LearnerProgress.ts"
-import { inTrackOrder, lockRows, ProgressRow, toState } from "./ProgressRepository.ts"
+import { inTrackOrder, type Locked, LockedRow, lockRows, toLocked } from "./ProgressRepository.ts"
 
 /** An event to record: its id (the dedupe key) and what the conditions look at. */
 export interface RecordedEvent extends LearnerEvent {
@@ -32,7 +31,7 @@ export interface Claim {
    * `undefined` when none were asked, the event was not recorded now, or the organization's track
    * count was not the expected one (then nothing was locked).
    */
-  readonly progress: ReadonlyArray<ProgressState> | undefined
+  readonly progress: ReadonlyArray<Locked> | undefined
 }
 
 /** Progress rows to lock in the claim's round trip, if the organization still has `organizationTracks` tracks. */
@@ -46,7 +45,7 @@ const ClaimRow = Schema.Struct({
   scoped: Schema.Boolean,
   organizationTracks: Schema.Int,
   locked: Schema.Boolean,
-  progress: Schema.Array(ProgressRow)
+  progress: Schema.Array(LockedRow)
 })
 
 const EventRow = Schema.Struct({
@@ -180,7 +179,7 @@ export class LearnerEventRepository extends Context.Service<
             progress:
               locking === undefined || !row.locked
                 ? undefined
-                : inTrackOrder(locking.trackIds, row.progress.map(toState))
+                : inTrackOrder(locking.trackIds, row.progress.map(toLocked))
           }
         }),
         evidence: Effect.fn("LearnerEventRepository.evidence")(function* (organizationId, learnerId, queries) {

@@ -40,6 +40,19 @@ export const toState = (row: ProgressRow): ProgressState => ({
   completedAt: dateOrNull(row.completedAt)
 })
 
+/** A locked progress row: the state, and when it was last saved (`null`: never). */
+export interface Locked {
+  readonly state: ProgressState
+  readonly savedAt: Date | null
+}
+
+export const LockedRow = Schema.Struct({ ...ProgressRow.fields, savedAt: Schema.NullOr(Timestamp) })
+
+export const toLocked = (row: typeof LockedRow.Type): Locked => ({
+  state: toState(row),
+  savedAt: dateOrNull(row.savedAt)
+})
+
 /** Track ids in the order every caller locks their progress rows in. */
 export const lockOrder = (trackIds: ReadonlyArray<TrackId>): ReadonlyArray<TrackId> =>
   [...new Set(trackIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
@@ -70,14 +83,12 @@ export const lockRows = (
   RETURNING p.track_id AS "trackId", p.learner_id AS "learnerId", p.marks,
     p.streak_current AS "streakCurrent", p.streak_longest AS "streakLongest",
     p.last_active_day AS "lastActiveDay", learning.iso(p.started_at) AS "startedAt",
-    learning.iso(p.last_activity_at) AS "lastActivityAt", learning.iso(p.completed_at) AS "completedAt"`
+    learning.iso(p.last_activity_at) AS "lastActivityAt", learning.iso(p.completed_at) AS "completedAt",
+    learning.iso(p.updated_at) AS "savedAt"`
 
-/** The locked states in `lockOrder`. */
-export const inTrackOrder = (
-  trackIds: ReadonlyArray<TrackId>,
-  states: ReadonlyArray<ProgressState>
-): ReadonlyArray<ProgressState> => {
-  const byTrack = new Map(states.map((state) => [state.trackId, state]))
+/** The locked rows in `lockOrder`. */
+export const inTrackOrder = (trackIds: ReadonlyArray<TrackId>, rows: ReadonlyArray<Locked>): ReadonlyArray<Locked> => {
+  const byTrack = new Map(rows.map((row) => [row.state.trackId, row]))
   return lockOrder(trackIds).flatMap((trackId) => {
     const state = byTrack.get(trackId)
     return state === undefined ? [] : [state]
@@ -96,7 +107,7 @@ export class ProgressRepository extends Context.Service<
   {
     /**
      * Locks the learner's progress on each track until the transaction ends, creating it (not
-     * started) when missing, and returns it unless the track is completed (a completed track never
+     * started) when missing, and returns it (with when it was last saved) unless the track is completed (a completed track never
      * moves again: its row is locked, not rewritten). In track id order; one round trip whatever
      * the number of tracks.
      */
@@ -104,7 +115,7 @@ export class ProgressRepository extends Context.Service<
       organizationId: string,
       learnerId: string,
       trackIds: ReadonlyArray<TrackId>
-    ) => Effect.Effect<ReadonlyArray<ProgressState>>
+    ) => Effect.Effect<ReadonlyArray<Locked>>
     readonly save: (organizationId: string, state: ProgressState, derived: Derived, at: Date) => Effect.Effect<void>
     /** The learner's stored progress on the track, if any (unlocked). */
     readonly find: (
@@ -134,8 +145,8 @@ export class ProgressRepository extends Context.Service<
         trackIds: ReadonlyArray<TrackId>
       ) {
         if (trackIds.length === 0) return []
-        const rows = yield* Rows.all(ProgressRow, lockRows(sql, organizationId, learnerId, trackIds, sql`true`))
-        return inTrackOrder(trackIds, rows.map(toState))
+        const rows = yield* Rows.all(LockedRow, lockRows(sql, organizationId, learnerId, trackIds, sql`true`))
+        return inTrackOrder(trackIds, rows.map(toLocked))
       })
 
       const save = Effect.fn("ProgressRepository.save")(function* (

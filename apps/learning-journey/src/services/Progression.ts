@@ -118,10 +118,10 @@ const byId = (a: { readonly id: string }, b: { readonly id: string }) => (a.id <
 const TRACK_CACHE_SIZE = 1_000
 
 /**
- * How long after a track is created its progress is proved from scratch on every event: an event
- * whose transaction read the organization's tracks just before the track existed, and committed
- * after the track's first progress was settled, never advanced it. Longer than any transaction
- * (the dispatcher's handler timeout and lease are seconds).
+ * How long after a track is created an event may still be in flight that read the organization's
+ * tracks before it existed (longer than any transaction: the dispatcher's handler timeout and
+ * lease are seconds). Such an event, committed after the track's first progress was settled, never
+ * advanced it: progress is proved from scratch until it is saved once past this.
  */
 const NEW_TRACK_MS = 10 * 60_000
 
@@ -284,17 +284,21 @@ export class Progression extends Context.Service<
             if (relevant.length === 0) return { duplicate: false, matchedTracks, emissions: [] }
 
             const locked = claim.progress ?? (yield* progressRows.lock(organizationId, learnerId, matchedTracks))
-            const states = new Map(locked.map((state) => [state.trackId, state]))
+            const rows = new Map(locked.map((row) => [row.state.trackId, row]))
             const emissions: Array<Emission> = []
             for (const track of relevant) {
               // Not returned: completed, it never moves again.
-              const state = states.get(track.id)
-              if (state === undefined || state.completedAt !== null) continue
+              const row = rows.get(track.id)
+              if (row === undefined || row.state.completedAt !== null) continue
+              const state = row.state
               // Every event of the learner matching a step advanced this track and settled it,
               // unless one was recorded for another track only, or was in flight when the track
-              // was created.
+              // was created (the progress is proved from scratch until it is saved once past that).
               const settled =
-                wasSettled(state) && !claim.scoped && now.getTime() - Date.parse(track.createdAt) > NEW_TRACK_MS
+                wasSettled(state) &&
+                !claim.scoped &&
+                row.savedAt !== null &&
+                row.savedAt.getTime() - Date.parse(track.createdAt) > NEW_TRACK_MS
               const outcome = yield* withEvidence(
                 organizationId,
                 learnerId,
@@ -324,7 +328,7 @@ export class Progression extends Context.Service<
             }
             const [open] = yield* progressRows.lock(organizationId, learnerId, [track.id])
             const state =
-              open ??
+              open?.state ??
               Option.getOrElse(yield* progressRows.find(organizationId, learnerId, track.id), () =>
                 initial(track.id, learnerId)
               )
