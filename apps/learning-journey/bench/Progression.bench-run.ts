@@ -6,7 +6,8 @@
  * created, moved three times, won, a call logged: CRM first win's events, the follow-up only at
  * the very end, so the track stays in progress and completes on the last event of each learner).
  *
- * Prints, for the first and the last `BENCH_WINDOW` events: mean time per event and SQL statements
+ * After `BENCH_WARMUP` events of another organization (not measured), prints, for the first and
+ * the last `BENCH_WINDOW` events: mean time per event and SQL statements
  * per event (client spans of `effect/sql`), their ratio last/first (flat cost ≈ 1), and a digest
  * of the emissions (to compare runs of two versions: it must not change). The baseline, in the
  * same run: one read of a learner's whole history of the track's event types at the end (what
@@ -34,6 +35,8 @@ const outer = process.env.BENCH_OUTER === "1"
 /** `BENCH_NEW_TRACKS=1`: the tracks are created just before the events (as in a fresh stack). */
 const newTracks = process.env.BENCH_NEW_TRACKS === "1"
 const organizationId = "org_bench"
+const warmupOrganization = "org_warmup"
+const warmup = Number(process.env.BENCH_WARMUP ?? "300")
 
 const MINUTE = 60_000
 const t0 = Date.parse("2026-11-02T08:00:00.000Z")
@@ -117,6 +120,13 @@ layer(TestLayer, { excludeTestServices: true })("Progression.record cost per eve
           const event = stream[i]
           if (event !== undefined && deliveries.length < total) deliveries.push({ learner: `learner_${n}`, event })
         })
+
+      // Warm-up (JIT, prepared plans, the tracks in memory): another organization's learner, not measured.
+      yield* installBuiltInTracks(warmupOrganization)
+      for (const event of eventsOf("warmup", warmup)) {
+        const recorded = progression.record(warmupOrganization, "warmup", event)
+        yield* outer ? sql.withTransaction(recorded) : recorded
+      }
 
       const { counter, tracer } = statementCounter()
       const millis: Array<number> = []
