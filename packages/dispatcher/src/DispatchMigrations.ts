@@ -1005,12 +1005,6 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       v_n integer;
       v_first bigint;
     BEGIN
-      IF p_lock_ms > 0 THEN
-        PERFORM set_config('lock_timeout', p_lock_ms || 'ms', true);
-      END IF;
-      IF p_statement_ms > 0 THEN
-        PERFORM set_config('statement_timeout', p_statement_ms || 'ms', true);
-      END IF;
       -- The oldest heads of their subjects (nothing earlier of the subject is left: pending, in
       -- flight in another transaction, backing off, or dead in strict mode), due, not locked.
       IF p_positions IS NULL THEN
@@ -1093,6 +1087,14 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       ELSE
         v_n := coalesce(array_position(v_isolated, true) - 1, cardinality(v_picked));
         v_take := v_picked[1:v_n];
+      END IF;
+      -- A batch's bounds for the rest of its transaction (see Worker.handleBatch); one event alone
+      -- waits for locks like any transaction.
+      IF cardinality(v_take) > 1 AND p_lock_ms > 0 THEN
+        PERFORM set_config('lock_timeout', p_lock_ms || 'ms', true);
+      END IF;
+      IF cardinality(v_take) > 1 AND p_statement_ms > 0 THEN
+        PERFORM set_config('statement_timeout', p_statement_ms || 'ms', true);
       END IF;
       RETURN QUERY
         WITH taken AS (

@@ -503,18 +503,10 @@ export const run = <R>(
      * `dispatch.take` (locked, deleted, inbox rows written, events returned, in one statement).
      */
     const take = (limit: number, positions: ReadonlyArray<bigint> | undefined) =>
-      sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], 0, 0) t`.pipe(
+      sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}) t`.pipe(
         Effect.flatMap(decodeTaken),
         Effect.mapError((cause) => new Unavailable({ cause }))
       )
-
-    /** A batch's bounds, for the rest of its transaction: see `handleBatch`. */
-    const guardBatch = sql`
-      SELECT set_config('lock_timeout', ${`${batchLockMillis}ms`}, true) IS NOT NULL
-        AND set_config('statement_timeout', ${`${batchMillis}ms`}, true) IS NOT NULL AS limited`.pipe(
-      Effect.asVoid,
-      Effect.mapError((cause) => new Unavailable({ cause }))
-    )
 
     /**
      * The lane's record of what it holds (on a connection of its own, committed before any handler
@@ -691,17 +683,36 @@ export const run = <R>(
      * is rolled back alone and recorded in the same transaction (the row is never free between the
      * failure and its retry delay).
      */
-    const handleAlone = (row: TakenRow) =>
+    const handleAlone = (lane: string, row: TakenRow) =>
       Effect.gen(function* () {
         const run = yield* prepare(row)
-        if (Option.isNone(run) || !row.fresh) return
-        const outcome = yield* Effect.exit(sql.withTransaction(runHandler(row, run.value)))
+        if (Option.isNone(run) || !row.fresh) {
+          // Nothing to run (a dead letter already, or handled before): nothing that could die.
+          if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(1)
+          return
+        }
+        // The lane's record and the savepoint in parallel (two connections): one round trip.
+        yield* Effect.all([journal(lane, [row]), savepoint], { concurrency: 2, discard: true })
+        if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(1)
+        const outcome = yield* Effect.exit(runHandler(row, run.value))
         if (Exit.isSuccess(outcome)) return
         if (Cause.hasInterruptsOnly(outcome.cause)) return yield* Effect.interrupt
         const failure = Cause.findErrorOption(outcome.cause)
-        if (Option.isSome(failure) && failure.value._tag === "HandlerFailed") return yield* failed(row, failure.value)
+        if (Option.isSome(failure) && failure.value._tag === "HandlerFailed") {
+          yield* rollbackToSavepoint
+          return yield* failed(row, failure.value)
+        }
         return yield* Effect.failCause(outcome.cause)
       })
+
+    const savepoint = sql`SAVEPOINT tessera_handler`.pipe(
+      Effect.asVoid,
+      Effect.mapError((cause) => new Unavailable({ cause }))
+    )
+    const rollbackToSavepoint = sql`ROLLBACK TO SAVEPOINT tessera_handler`.pipe(
+      Effect.asVoid,
+      Effect.mapError((cause) => new Unavailable({ cause }))
+    )
 
     /**
      * One event in one transaction (or only `positions`): take, record, then the handler in a
@@ -718,9 +729,7 @@ export const run = <R>(
               const [row] = yield* take(1, positions)
               if (row === undefined) return empty
               held = row
-              yield* journal(lane, [row])
-              if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(1)
-              yield* handleAlone(row)
+              yield* handleAlone(lane, row)
               return { _tag: "Handled", taken: 1, positions: [row.position] } satisfies Taken
             })
           )
@@ -807,15 +816,14 @@ export const run = <R>(
               if (rows.length === 0) return empty
               held = rows
               if (rows.length === transactionSize) yield* wakeOne
-              yield* journal(lane, rows)
-              if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(rows.length)
               const [first] = rows
               if (rows.length === 1 && first !== undefined) {
                 // Only one: no batch, no bounds; a failure is counted at once.
-                yield* handleAlone(first)
+                yield* handleAlone(lane, first)
                 return { _tag: "Handled", taken: 1, positions: [first.position] } satisfies Taken
               }
-              yield* guardBatch
+              yield* journal(lane, rows)
+              if (hooks.onClaimed !== undefined) yield* hooks.onClaimed(rows.length)
               for (let i = 0; i < rows.length; i++) {
                 const row = rows[i]
                 if (row === undefined) break
