@@ -986,16 +986,18 @@ const claimInHandlingTransaction = Effect.gen(function* () {
     )`
   yield* sql`CREATE INDEX handling_consumer ON handling (consumer, expires_at)`
   yield* sql.unsafe(`
-    CREATE FUNCTION take(p_consumer text, p_limit integer, p_positions bigint[], p_lock_ms integer, p_statement_ms integer)
+    CREATE FUNCTION take(
+      p_consumer text, p_limit integer, p_positions bigint[], p_lock_ms integer, p_statement_ms integer, p_floor bigint
+    )
     RETURNS TABLE (
       delivery_position bigint, subject_key text, created_at timestamptz, failures integer, abandoned integer,
-      isolate boolean, fresh boolean, xid text, event_id text, event_type text, event_version integer, producer text,
+      isolate boolean, fresh boolean, xid text, first_position bigint, event_id text, event_type text, event_version integer, producer text,
       organization_id text, subject_type text, subject_id text, actor_type text, actor_id text, correlation_id text,
       causation_id text, traceparent text, occurred_at timestamptz, recorded_at timestamptz, payload jsonb
     )
     LANGUAGE plpgsql VOLATILE
     SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off SET enable_bitmapscan = off
-    SET plan_cache_mode = force_generic_plan
+    SET enable_sort = off SET plan_cache_mode = force_generic_plan
     AS $fn$
     #variable_conflict use_column
     DECLARE
@@ -1010,7 +1012,12 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       IF p_positions IS NULL THEN
         -- 1. The heads among the oldest rows: a window of 4,096 positions from the consumer's oldest
         -- row, read in position order until enough heads are locked (usually the first rows).
-        v_first := (SELECT d.position FROM dispatch.deliveries d WHERE d.consumer = p_consumer ORDER BY d.position LIMIT 1);
+        -- From the lane's floor (see Worker: below it, everything was handled a while ago), so a
+        -- pinned xmin's dead index entries at the front are not walked by every take.
+        v_first := (
+          SELECT d.position FROM dispatch.deliveries d
+          WHERE d.consumer = p_consumer AND d.position >= p_floor ORDER BY d.position LIMIT 1
+        );
         IF v_first IS NULL THEN
           RETURN;
         END IF;
@@ -1019,10 +1026,17 @@ const claimInHandlingTransaction = Effect.gen(function* () {
         FROM (
           -- pick:begin
           SELECT d.ctid, d.position, d.isolate FROM dispatch.deliveries d
-          WHERE d.consumer = p_consumer AND d.position < v_first + 4096 AND NOT d.dead AND d.available_at <= now()
+          WHERE d.consumer = p_consumer AND d.position >= v_first AND d.position < v_first + 4096
+            AND NOT d.dead AND d.available_at <= now()
             AND d.position = (
-              SELECT min(h.position) FROM dispatch.deliveries h
-              WHERE h.consumer = p_consumer AND h.subject_key = d.subject_key
+              -- The subject's oldest row: a range on subject_key and this order can only be read
+              -- from deliveries_subject (with an equality, after ANALYZE of an empty table the
+              -- planner walked the primary key in position order filtering by subject).
+              SELECT h.position FROM dispatch.deliveries h
+              WHERE h.consumer = p_consumer AND h.subject_key >= d.subject_key AND h.subject_key <= d.subject_key
+                AND h.position >= p_floor
+              ORDER BY h.subject_key, h.position
+              LIMIT 1
             )
           ORDER BY d.position
           LIMIT p_limit
@@ -1050,7 +1064,8 @@ const claimInHandlingTransaction = Effect.gen(function* () {
               heads AS (
                 SELECT h.position FROM subjects s CROSS JOIN LATERAL (
                   SELECT d.position, d.dead, d.available_at FROM dispatch.deliveries d
-                  WHERE d.consumer = p_consumer AND d.subject_key = s.subject_key ORDER BY d.position LIMIT 1
+                  WHERE d.consumer = p_consumer AND d.subject_key = s.subject_key AND d.position >= p_floor
+                  ORDER BY d.position LIMIT 1
                 ) h
                 WHERE s.subject_key IS NOT NULL AND NOT h.dead AND h.available_at <= now() AND h.position >= v_first + 4096
                 -- heads:end
@@ -1069,8 +1084,14 @@ const claimInHandlingTransaction = Effect.gen(function* () {
           SELECT d.ctid, d.position, d.isolate FROM dispatch.deliveries d
           WHERE d.consumer = p_consumer AND d.position = ANY(p_positions) AND NOT d.dead AND d.available_at <= now()
             AND d.position = (
-              SELECT min(h.position) FROM dispatch.deliveries h
-              WHERE h.consumer = p_consumer AND h.subject_key = d.subject_key
+              -- The subject's oldest row: a range on subject_key and this order can only be read
+              -- from deliveries_subject (with an equality, after ANALYZE of an empty table the
+              -- planner walked the primary key in position order filtering by subject).
+              SELECT h.position FROM dispatch.deliveries h
+              WHERE h.consumer = p_consumer AND h.subject_key >= d.subject_key AND h.subject_key <= d.subject_key
+                AND h.position >= p_floor
+              ORDER BY h.subject_key, h.position
+              LIMIT 1
             )
           ORDER BY d.position
           LIMIT p_limit
@@ -1088,6 +1109,9 @@ const claimInHandlingTransaction = Effect.gen(function* () {
         v_n := coalesce(array_position(v_isolated, true) - 1, cardinality(v_picked));
         v_take := v_picked[1:v_n];
       END IF;
+      -- Sorting was disabled only to keep the head checks on deliveries_subject (the SET clause
+      -- restores it when the function returns).
+      PERFORM set_config('enable_sort', 'on', true);
       -- A batch's bounds for the rest of its transaction (see Worker.handleBatch); one event alone
       -- waits for locks like any transaction.
       IF cardinality(v_take) > 1 AND p_lock_ms > 0 THEN
@@ -1112,7 +1136,7 @@ const claimInHandlingTransaction = Effect.gen(function* () {
           RETURNING event_id
         )
         SELECT t.position, t.subject_key, t.created_at, t.failures, t.abandoned, t.isolate,
-          EXISTS (SELECT 1 FROM fresh f WHERE f.event_id = e.event_id), pg_current_xact_id()::text,
+          EXISTS (SELECT 1 FROM fresh f WHERE f.event_id = e.event_id), pg_current_xact_id()::text, v_first,
           e.event_id::text, e.event_type, e.event_version, e.producer, e.organization_id, e.subject_type,
           e.subject_id, e.actor_type, e.actor_id, e.correlation_id, e.causation_id, e.traceparent, e.occurred_at,
           e.recorded_at, e.payload

@@ -1,39 +1,35 @@
 /**
- * Runs consumers: each lane claims its own small group of delivery rows just before handling
- * them, hands each event to its handler in a transaction of its own (which also writes the inbox
- * row and deletes the delivery: the acknowledgement), retries failures with the consumer's
+ * Runs consumers: each lane takes its events inside the transaction that handles them (the row
+ * lock is the lease), hands each to its handler there, retries failures with the consumer's
  * schedule and moves what cannot be handled to the dead letters.
  *
  * Guarantees, and how:
- * - At-least-once: a delivery row stays until a handler transaction deletes it; a claim only
- *   leases it (`leased_until`), so a crashed worker's rows are claimed again when the lease ends.
- * - Exactly-once database effects: the handler's statements, the inbox row and the delete of the
- *   delivery commit together; the inbox's primary key (consumer, event_id) refuses a second run.
- * - Fencing: each claim stamps its rows with a fresh `lease_token`; the handler transaction
- *   deletes its row only with the token it holds, first thing, so a worker whose lease was taken
- *   over finds nothing to delete and rolls back; the delete's row lock keeps the row out of every
- *   other claim and sweep until the transaction ends.
- * - Order per (consumer, subject): a claim takes only the oldest row of a subject (nothing
- *   earlier of the subject pending, in flight, backing off or dead), with `SKIP LOCKED`, so at
- *   most one event per subject is in flight across all processes (see `claim_group` in
+ * - At-least-once: a delivery row goes only when the transaction that handled it commits; any
+ *   rollback (a failure, a crash, a lost connection, a restarted server) leaves it as it was.
+ * - Exactly-once database effects: `dispatch.take` deletes the delivery and writes the inbox row
+ *   in the handler's transaction; the inbox's primary key (consumer, event_id) refuses a second run.
+ * - Order per (consumer, subject): a take locks only the oldest row of a subject (nothing earlier
+ *   of the subject pending, in flight, backing off or dead), with `SKIP LOCKED`; a row taken by an
+ *   open transaction is still seen by every other snapshot, so the subject's next row is no head:
+ *   at most one event per subject is in flight across all processes (see `take` in
  *   DispatchMigrations).
+ * - Crash accounting: a lane records what it holds (`dispatch.handling`, its own connection) before
+ *   any handler runs; `dispatch.sweep` counts a lane that died holding one event as one
+ *   `abandoned` for it, and isolates the events of a lane that died holding several.
  * - No deadlocks for correct handlers (a handler whose own transaction does not deadlock): a lane
- *   handles its claim in batched transactions of `transactionSize` events, but a batch never waits
- *   on a lock longer than `batchLockTimeout` (20 ms), and it stops starting handlers (and bounds
- *   each statement) at half of PostgreSQL's `deadlock_timeout`, so the deadlock detector (which
- *   runs only after a wait of `deadlock_timeout`) does not meet a batch in a cycle: a batch that
- *   would wait rolls back first, and its events are handled one per transaction (which wait
- *   normally). Batching only saves
- *   round trips; it never changes what locks a handler takes, nor their order within an event.
- * - Hung handlers: every handler transaction has a timeout shorter than the lease, and a lane
- *   starts an event only while its lease still covers a whole handler timeout (it gives the rest
- *   back otherwise): a healthy slow handler never outlives its lease. Worker connections carry
- *   statement, lock and idle-in-transaction timeouts (`pool`).
- * - Wake-up: LISTEN on the dispatch channel, re-established when the connection drops, and
- *   polling every `pollInterval` whatever happens to notifications.
- * - Graceful shutdown: lanes stop claiming, finish the event they are handling and give back the
- *   leases of the rows they did not start; past `shutdownTimeout` they are interrupted and their
- *   leases simply expire.
+ *   handles up to `transactionSize` events per transaction, but a batch never waits on a lock
+ *   longer than `batchLockTimeout` (20 ms), and it stops starting handlers (and bounds each
+ *   statement) at half of PostgreSQL's `deadlock_timeout`, so the deadlock detector (which runs
+ *   only after a wait of `deadlock_timeout`) does not meet a batch in a cycle: a batch that would
+ *   wait rolls back first, and its events are handled one per transaction (which wait normally).
+ *   Batching only saves round trips; it never changes what locks a handler takes, nor their order
+ *   within an event.
+ * - Hung handlers: every handler transaction has a timeout shorter than the lane record's lease.
+ *   Worker connections carry statement, lock and idle-in-transaction timeouts (`pool`).
+ * - Wake-up: LISTEN on the dispatch channel (one notification wakes one idle lane), re-established
+ *   when the connection drops, and polling every `pollInterval` whatever happens to notifications.
+ * - Graceful shutdown: lanes stop taking and finish the event or batch they are in; past
+ *   `shutdownTimeout` they are interrupted and their transactions roll back.
  */
 import { PgClient } from "@effect/sql-pg"
 import type * as Registry from "@tessera/envelope/Registry"
@@ -92,7 +88,7 @@ export interface Hooks {
 
 export interface Options {
   readonly registry: Registry.Registry
-  /** Rows a lane claims at once (default `TESSERA_DISPATCH_CLAIM_SIZE` or 16), at most one per subject. */
+  /** Events a lane takes at once (default `TESSERA_DISPATCH_CLAIM_SIZE` or 16), at most one per subject; bounds `transactionSize`. */
   readonly claimSize?: number | undefined
   /** Lanes per consumer in this process (default `TESSERA_DISPATCH_CONCURRENCY` or 4). */
   readonly concurrency?: number | undefined
@@ -110,7 +106,10 @@ export interface Options {
   readonly batchLockTimeout?: Duration.Input | undefined
   /** Ignored since v2: every lane claims for itself (kept for old callers). */
   readonly loops?: number | undefined
-  /** How long a claim holds its rows (default `TESSERA_DISPATCH_LEASE` or 30 seconds). */
+  /**
+   * The lease of a lane's record of what it holds (default `TESSERA_DISPATCH_LEASE` or 30 seconds):
+   * past it, a lane whose transaction aborted without it clearing the record is taken as dead.
+   */
   readonly leaseDuration?: Duration.Input | undefined
   /**
    * How long one handler transaction may take before it is interrupted, rolled back and counted
@@ -141,6 +140,7 @@ const TakenRow = Schema.Struct({
   isolate: Schema.Boolean,
   fresh: Schema.Boolean,
   xid: Schema.String,
+  first_position: Schema.NullOr(Schema.BigInt),
   event_id: Schema.String,
   event_type: Schema.String,
   event_version: Schema.Number,
@@ -382,6 +382,43 @@ export const subscribe = (
 
 // --- running a consumer -------------------------------------------------------------------------
 
+/**
+ * Where a consumer's takes start reading, per process: the oldest position a take saw at least
+ * `FLOOR_LAG` ago (everything below it was handled by then: a take sees rows in flight and backing
+ * off, which keep it low), reset to 0 every `FLOOR_RESET`. Without it every take walks the dead
+ * index entries of the rows handled since the last vacuum, which a pinned xmin keeps forever: the
+ * front of a queue table. A row that appears below the floor later (a publish that commits more
+ * than `FLOOR_LAG` after taking its position, a replay in skip mode, a backfill for a consumer
+ * already running elsewhere) is found at the next reset, possibly after later events of its subject.
+ */
+const FLOOR_LAG = 1_000
+const FLOOR_RESET = 30_000
+
+const makeFloor = () => {
+  let floor = 0n
+  let resetAt = 0
+  const seen: Array<readonly [number, bigint]> = []
+  return {
+    at: (now: number): bigint => {
+      if (now >= resetAt) {
+        floor = 0n
+        seen.length = 0
+        resetAt = now + FLOOR_RESET
+      }
+      while (seen.length > 0 && (seen[0]?.[0] ?? now) <= now - FLOOR_LAG) {
+        const observed = seen.shift()
+        if (observed !== undefined && observed[1] > floor) floor = observed[1]
+      }
+      return floor
+    },
+    observe: (now: number, first: bigint) => {
+      const last = seen[seen.length - 1]
+      // One observation per 50 ms is plenty.
+      if (last === undefined || now - last[0] >= 50) seen.push([now, first])
+    }
+  }
+}
+
 /** After a batch gave way, a lane handles one event per transaction for this long. */
 const SINGLES_AFTER_GIVING_WAY = 10_000
 
@@ -485,6 +522,7 @@ export const run = <R>(
 
     yield* subscribe(sql, name, [...handlers.keys()], backfillBatch)
 
+    const floor = makeFloor()
     const stopping = yield* Ref.make(false)
     // One wake-up wakes one idle lane; a lane that took a full batch wakes the next one.
     const wake = yield* Queue.dropping<void>(concurrency)
@@ -503,10 +541,17 @@ export const run = <R>(
      * `dispatch.take` (locked, deleted, inbox rows written, events returned, in one statement).
      */
     const take = (limit: number, positions: ReadonlyArray<bigint> | undefined) =>
-      sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}) t`.pipe(
-        Effect.flatMap(decodeTaken),
-        Effect.mapError((cause) => new Unavailable({ cause }))
-      )
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const rows =
+          yield* sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}, ${floor.at(now).toString()}::bigint) t`.pipe(
+            Effect.flatMap(decodeTaken),
+            Effect.mapError((cause) => new Unavailable({ cause }))
+          )
+        const first = rows[0]?.first_position
+        if (first !== undefined && first !== null) floor.observe(now, first)
+        return rows
+      })
 
     /**
      * The lane's record of what it holds (on a connection of its own, committed before any handler
@@ -901,8 +946,8 @@ export const run = <R>(
           const batch = yield* handleBatch(id)
           taken = batch.taken
           if (batch.gaveWay.length > 0) {
-            // Contended rows or a failing handler would make batches give way again: this claim's
-            // events one per transaction, and this lane's next claims for a while.
+            // Contended rows or a failing handler would make batches give way again: this batch's
+            // events one per transaction, and this lane's next takes for a while.
             singlesUntil = (yield* Clock.currentTimeMillis) + SINGLES_AFTER_GIVING_WAY
             for (const position of batch.gaveWay) {
               if (yield* Ref.get(stopping)) break
