@@ -87,9 +87,21 @@ export interface Consumer<R> {
    *   replayed or discarded; blocked subjects show in `DispatchAdmin.lag` and `health`.
    */
   readonly order: OrderMode
+  /**
+   * What its events are ordered by (one event in flight per key, across all processes):
+   * - `subject` (the default): the event's subject (a deal, an invoice).
+   * - `actor`: who acted (`user:42`), for a handler that updates state per actor: its events are
+   *   handled one at a time per actor, so lanes never contend for the same rows and batches never
+   *   give way to each other (the learning journey's progress, kept per learner).
+   * Set when the consumer first subscribes to an event type (and updated by a later start): events
+   * already waiting keep the key they were published with.
+   */
+  readonly sequence: Sequence
 }
 
 export type OrderMode = "strict" | "skip"
+
+export type Sequence = "subject" | "actor"
 
 /** Handler runs, by consumer, event type and outcome (`handled`, `failed`, `interrupted`), in this process. */
 const handlerRuns = Metric.counter("tessera_dispatch_handler_runs_total", {
@@ -153,12 +165,14 @@ export const make = <R>(options: {
   readonly handlers: ReadonlyArray<Handler<R>>
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
   readonly order?: OrderMode | undefined
+  readonly sequence?: Sequence | undefined
 }): Consumer<R> => ({
   name: options.name,
   domain: options.domain,
   handlers: options.handlers.map((handler) => observed(options.name, handler)),
   retry: options.retry ?? defaultRetry,
-  order: options.order ?? "skip"
+  order: options.order ?? "skip",
+  sequence: options.sequence ?? "subject"
 })
 
 /**

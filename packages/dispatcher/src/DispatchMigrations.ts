@@ -987,7 +987,8 @@ const claimInHandlingTransaction = Effect.gen(function* () {
   yield* sql`CREATE INDEX handling_consumer ON handling (consumer, expires_at)`
   yield* sql.unsafe(`
     CREATE FUNCTION take(
-      p_consumer text, p_limit integer, p_positions bigint[], p_lock_ms integer, p_statement_ms integer, p_floor bigint
+      p_consumer text, p_limit integer, p_positions bigint[], p_lock_ms integer, p_statement_ms integer, p_floor bigint,
+      p_from bigint
     )
     RETURNS TABLE (
       delivery_position bigint, subject_key text, created_at timestamptz, failures integer, abandoned integer,
@@ -1012,11 +1013,12 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       IF p_positions IS NULL THEN
         -- 1. The heads among the oldest rows: a window of 4,096 positions from the consumer's oldest
         -- row, read in position order until enough heads are locked (usually the first rows).
-        -- From the lane's floor (see Worker: below it, everything was handled a while ago), so a
-        -- pinned xmin's dead index entries at the front are not walked by every take.
+        -- From where the process saw the oldest row last (p_from, see Worker.makeFloor), so a
+        -- pinned xmin's dead index entries at the front are not walked by every take. Heads are
+        -- checked from p_floor (everything below it was handled a while ago).
         v_first := (
           SELECT d.position FROM dispatch.deliveries d
-          WHERE d.consumer = p_consumer AND d.position >= p_floor ORDER BY d.position LIMIT 1
+          WHERE d.consumer = p_consumer AND d.position >= greatest(p_floor, p_from) ORDER BY d.position LIMIT 1
         );
         IF v_first IS NULL THEN
           RETURN;
@@ -1216,6 +1218,18 @@ const claimInHandlingTransaction = Effect.gen(function* () {
     $fn$`)
 })
 
+/**
+ * What a consumer's events are ordered by (`Consumer.sequence`): the publish statement keys each
+ * delivery row (`subject_key`, the ordering key) by the subscription's `sequence`: the event's
+ * subject (the default), or its actor.
+ */
+const subscriptionSequence = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    ALTER TABLE subscriptions ADD COLUMN sequence text NOT NULL DEFAULT 'subject'
+      CHECK (sequence IN ('subject', 'actor'))`
+})
+
 export const definition: Migrations.SchemaMigrations = {
   schema: SCHEMA,
   migrations: {
@@ -1228,7 +1242,8 @@ export const definition: Migrations.SchemaMigrations = {
     "0007_brief_claim_locks": briefClaimLocks,
     "0008_claim_without_joins": claimWithoutJoins,
     "0009_heads_by_subplan": headsBySubPlan,
-    "0010_claim_in_handling_transaction": claimInHandlingTransaction
+    "0010_claim_in_handling_transaction": claimInHandlingTransaction,
+    "0011_subscription_sequence": subscriptionSequence
   }
 }
 

@@ -183,11 +183,12 @@ export const make = (registry: Registry.Registry, options: Options = {}) =>
             SELECT event_id, event_type, event_version, producer, organization_id, subject_type, subject_id,
               actor_type, actor_id, correlation_id, causation_id, traceparent, occurred_at, recorded_at, payload
             FROM input ORDER BY ordinality
-            RETURNING position, event_type, subject_type, subject_id
+            RETURNING position, event_type, subject_type, subject_id, actor_type, actor_id
           ),
           delivered AS (
             INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-            SELECT s.consumer, i.position, i.subject_type || ':' || i.subject_id
+            SELECT s.consumer, i.position,
+              CASE WHEN s.sequence = 'actor' THEN i.actor_type || ':' || i.actor_id ELSE i.subject_type || ':' || i.subject_id END
             FROM inserted i JOIN dispatch.subscriptions s ON s.event_type = i.event_type
             RETURNING consumer
           )

@@ -318,10 +318,15 @@ export const subscribe = (
   sql: SqlClient.SqlClient,
   consumer: string,
   eventTypes: ReadonlyArray<string>,
-  batch: number
+  batch: number,
+  sequence: Consumer.Sequence = "subject"
 ): Effect.Effect<number, SqlError.SqlError> =>
   Effect.gen(function* () {
     const types = textArray(eventTypes)
+    // A changed ordering key applies to events published from now on.
+    yield* sql`
+      UPDATE dispatch.subscriptions SET sequence = ${sequence}
+      WHERE consumer = ${consumer} AND event_type = ANY(${types}::text[]) AND sequence <> ${sequence}`
     yield* sql
       .withTransaction(
         Effect.gen(function* () {
@@ -332,8 +337,8 @@ export const subscribe = (
           yield* sql`SELECT set_config('lock_timeout', '200ms', true)`
           yield* sql`LOCK TABLE dispatch.events IN SHARE MODE`
           yield* sql`
-            INSERT INTO dispatch.subscriptions (event_type, consumer, backfill_to, backfilled_through)
-            SELECT t, ${consumer}, COALESCE((SELECT max(position) FROM dispatch.events), 0), 0
+            INSERT INTO dispatch.subscriptions (event_type, consumer, backfill_to, backfilled_through, sequence)
+            SELECT t, ${consumer}, COALESCE((SELECT max(position) FROM dispatch.events), 0), 0, ${sequence}
             FROM unnest(${types}::text[]) AS t
             ON CONFLICT DO NOTHING`
         })
@@ -360,7 +365,8 @@ export const subscribe = (
         Effect.gen(function* () {
           const inserted = yield* sql`
             INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-            SELECT ${consumer}, e.position, e.subject_type || ':' || e.subject_id
+            SELECT ${consumer}, e.position,
+              ${sequence === "actor" ? sql`e.actor_type || ':' || e.actor_id` : sql`e.subject_type || ':' || e.subject_id`}
             FROM dispatch.events e
             WHERE e.event_type = ${next.event_type} AND e.position > ${next.backfilled_through} AND e.position <= ${upTo}
               AND NOT EXISTS (SELECT 1 FROM dispatch.inbox i WHERE i.consumer = ${consumer} AND i.event_id = e.event_id)
@@ -383,39 +389,52 @@ export const subscribe = (
 // --- running a consumer -------------------------------------------------------------------------
 
 /**
- * Where a consumer's takes start reading, per process: the oldest position a take saw at least
- * `FLOOR_LAG` ago (everything below it was handled by then: a take sees rows in flight and backing
- * off, which keep it low), reset to 0 every `FLOOR_RESET`. Without it every take walks the dead
- * index entries of the rows handled since the last vacuum, which a pinned xmin keeps forever: the
- * front of a queue table. A row that appears below the floor later (a publish that commits more
- * than `FLOOR_LAG` after taking its position, a replay in skip mode, a backfill for a consumer
- * already running elsewhere) is found at the next reset, possibly after later events of its subject.
+ * Where a consumer's takes start reading, per process. Without it every take walks the dead index
+ * entries of the rows handled since the last vacuum, which a pinned xmin keeps for as long as it
+ * is pinned: the front of a queue table.
+ * - `from`: the oldest position the last take saw (a take sees rows in flight and backing off, which
+ *   keep it low). A take's window starts there.
+ * - `floor`: the oldest position seen at least `FLOOR_LAG` ago. Heads are checked from there: a
+ *   publish that took its position earlier but committed later than that is below it.
+ * - Every poll interval the sweeper looks for rows that appeared below `from` (a late commit, a
+ *   retry put back, a replay, a backfill) and moves `from` back to them; every `FLOOR_RESET` it
+ *   looks below `floor` too (that read walks the dead entries: once, off the lanes' path). A row
+ *   that appeared below the floor (a commit more than `FLOOR_LAG` late, a replay in skip mode, a
+ *   backfill for a consumer already running elsewhere) may be handled after later events of its
+ *   subject.
  */
 const FLOOR_LAG = 1_000
 const FLOOR_RESET = 30_000
 
 const makeFloor = () => {
   let floor = 0n
-  let resetAt = 0
+  let from = 0n
   const seen: Array<readonly [number, bigint]> = []
   return {
-    at: (now: number): bigint => {
-      if (now >= resetAt) {
-        floor = 0n
-        seen.length = 0
-        resetAt = now + FLOOR_RESET
-      }
+    /** `[floor, from]` for a take now. */
+    at: (now: number): readonly [bigint, bigint] => {
       while (seen.length > 0 && (seen[0]?.[0] ?? now) <= now - FLOOR_LAG) {
         const observed = seen.shift()
         if (observed !== undefined && observed[1] > floor) floor = observed[1]
       }
-      return floor
+      if (from < floor) from = floor
+      return [floor, from]
     },
     observe: (now: number, first: bigint) => {
+      from = first
       const last = seen[seen.length - 1]
       // One observation per 50 ms is plenty.
       if (last === undefined || now - last[0] >= 50) seen.push([now, first])
-    }
+    },
+    /** A row found below `from` (or the floor): takes start there again. */
+    lower: (position: bigint) => {
+      if (position < from) from = position
+      if (position < floor) {
+        floor = position
+        seen.length = 0
+      }
+    },
+    current: (): readonly [bigint, bigint] => [floor, from]
   }
 }
 
@@ -520,7 +539,7 @@ export const run = <R>(
     }).pipe(Effect.provide(Reactivity.layer))
     const handlers = new Map(consumer.handlers.map((handler) => [handler.definition.type, handler]))
 
-    yield* subscribe(sql, name, [...handlers.keys()], backfillBatch)
+    yield* subscribe(sql, name, [...handlers.keys()], backfillBatch, consumer.sequence)
 
     const floor = makeFloor()
     const stopping = yield* Ref.make(false)
@@ -543,8 +562,9 @@ export const run = <R>(
     const take = (limit: number, positions: ReadonlyArray<bigint> | undefined) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        const [below, from] = floor.at(now)
         const rows =
-          yield* sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}, ${floor.at(now).toString()}::bigint) t`.pipe(
+          yield* sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}, ${below.toString()}::bigint, ${from.toString()}::bigint) t`.pipe(
             Effect.flatMap(decodeTaken),
             Effect.mapError((cause) => new Unavailable({ cause }))
           )
@@ -983,7 +1003,28 @@ export const run = <R>(
       Effect.forever
     )
 
-    const sweeper = Effect.forever(Effect.andThen(Effect.sleep(pollInterval), sweep))
+    // Rows that appeared below where the takes start (see `makeFloor`): between the floor and
+    // `from` every poll interval, below the floor every FLOOR_RESET.
+    let deepCheckAt = 0
+    const stragglers = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const [below, from] = floor.current()
+      const deep = now >= deepCheckAt
+      if (deep) deepCheckAt = now + FLOOR_RESET
+      const lowest = deep ? 0n : below
+      if (from <= lowest) return
+      const [row] = yield* sql<{ readonly position: string | null }>`
+        SELECT min(position)::text AS position FROM dispatch.deliveries
+        WHERE consumer = ${name} AND position >= ${lowest.toString()}::bigint AND position < ${from.toString()}::bigint`
+      if (row?.position !== null && row?.position !== undefined) floor.lower(BigInt(row.position))
+    }).pipe(
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.interrupt
+          : Effect.logWarning(`${name}: looking for late rows failed`, cause)
+      )
+    )
+    const sweeper = Effect.forever(Effect.andThen(Effect.sleep(pollInterval), Effect.andThen(sweep, stragglers)))
 
     // What died with an earlier process is settled before this one takes anything.
     yield* sweep
