@@ -125,39 +125,53 @@ const producerSpan = (traceparent: string | undefined): Tracer.ExternalSpan | un
  * envelope's `traceparent`), so a request and every consumer's handling of its events are one
  * trace, and counted by outcome.
  */
-const observed = <R>(consumer: string, handler: Handler<R>): Handler<R> => ({
-  definition: handler.definition,
-  prepare: (registry, stored) =>
-    Effect.map(handler.prepare(registry, stored), (run) => {
-      const parent = producerSpan(stored.envelope.traceparent)
-      const eventType = stored.envelope.event_type
-      return run.pipe(
-        Effect.onExit((exit) =>
-          Metric.update(
-            Metric.withAttributes(handlerRuns, {
-              consumer,
-              event_type: eventType,
-              outcome: Exit.isSuccess(exit) ? "handled" : Cause.hasInterruptsOnly(exit.cause) ? "interrupted" : "failed"
-            }),
-            1
+const observed = <R>(consumer: string, handler: Handler<R>): Handler<R> => {
+  // The counter for each outcome of this handler, made once (not per event).
+  const eventType = handler.definition.type
+  const runs = {
+    handled: Metric.withAttributes(handlerRuns, { consumer, event_type: eventType, outcome: "handled" }),
+    failed: Metric.withAttributes(handlerRuns, { consumer, event_type: eventType, outcome: "failed" }),
+    interrupted: Metric.withAttributes(handlerRuns, { consumer, event_type: eventType, outcome: "interrupted" })
+  }
+  const spanName = `consume ${consumer} ${eventType}`
+  return {
+    definition: handler.definition,
+    prepare: (registry, stored) =>
+      Effect.map(handler.prepare(registry, stored), (run) => {
+        const parent = producerSpan(stored.envelope.traceparent)
+        return run.pipe(
+          Effect.onExit((exit) =>
+            Metric.update(
+              Exit.isSuccess(exit)
+                ? runs.handled
+                : Cause.hasInterruptsOnly(exit.cause)
+                  ? runs.interrupted
+                  : runs.failed,
+              1
+            )
+          ),
+          Effect.withSpan(
+            spanName,
+            {
+              kind: "consumer",
+              ...(parent === undefined ? {} : { parent }),
+              attributes: {
+                "messaging.system": "tessera-dispatch",
+                "messaging.consumer.group.name": consumer,
+                "messaging.message.id": stored.envelope.event_id,
+                "tessera.event_type": eventType,
+                "tessera.event_version": stored.envelope.event_version,
+                "tessera.producer": stored.envelope.producer,
+                "tessera.attempt": stored.attempt
+              }
+            },
+            // The call site is the worker's loop, the same for every event: not worth a stack trace each.
+            { captureStackTrace: false }
           )
-        ),
-        Effect.withSpan(`consume ${consumer} ${eventType}`, {
-          kind: "consumer",
-          ...(parent === undefined ? {} : { parent }),
-          attributes: {
-            "messaging.system": "tessera-dispatch",
-            "messaging.consumer.group.name": consumer,
-            "messaging.message.id": stored.envelope.event_id,
-            "tessera.event_type": eventType,
-            "tessera.event_version": stored.envelope.event_version,
-            "tessera.producer": stored.envelope.producer,
-            "tessera.attempt": stored.attempt
-          }
-        })
-      )
-    })
-})
+        )
+      })
+  }
+}
 
 export const make = <R>(options: {
   readonly name: string

@@ -960,8 +960,8 @@ const headsBySubPlan = Effect.gen(function* () {
  * - Per-subject order: an in-flight head is deleted by an open transaction, so every other
  *   snapshot still sees it: it is skipped (locked) and the subject's next row is no head.
  * - Crash accounting: a row lock leaves no trace once its process dies, so each lane keeps one
- *   row in `handling` (written, on another connection, right after its `take`): its transaction
- *   id, the positions it holds and a lease. `sweep` (every poll interval, one process per
+ *   row in `handling` per handling transaction (inserted, on another connection, right after its
+ *   `take`): its transaction id, the positions it holds and a lease. `sweep` (every poll interval, one process per
  *   consumer at a time) looks at leases past their end whose transaction aborted without the lane
  *   clearing them (a lane clears its row after every rollback it survives): a lane that held one
  *   event died handling it, which counts one `abandoned` (dead letter `Abandoned` after
@@ -978,12 +978,16 @@ const claimInHandlingTransaction = Effect.gen(function* () {
   yield* sql`ALTER TABLE deliveries ADD COLUMN isolate boolean NOT NULL DEFAULT false`
   yield* sql`
     CREATE TABLE handling (
-      lane text PRIMARY KEY,
-      consumer text NOT NULL,
       xid xid8 NOT NULL,
+      lane text NOT NULL,
+      consumer text NOT NULL,
       positions bigint[] NOT NULL,
       expires_at timestamptz NOT NULL
     )`
+  // One row inserted per handling transaction, never updated (an update per transaction would
+  // build version chains that a pinned xmin keeps from being pruned, walked by every next update);
+  // the sweep deletes the rows of transactions that committed.
+  yield* sql`CREATE INDEX handling_xid ON handling (xid)`
   yield* sql`CREATE INDEX handling_consumer ON handling (consumer, expires_at)`
   yield* sql.unsafe(`
     CREATE FUNCTION take(
@@ -1031,12 +1035,14 @@ const claimInHandlingTransaction = Effect.gen(function* () {
           WHERE d.consumer = p_consumer AND d.position >= v_first AND d.position < v_first + 4096
             AND NOT d.dead AND d.available_at <= now()
             AND d.position = (
-              -- The subject's oldest row: a range on subject_key and this order can only be read
-              -- from deliveries_subject (with an equality, after ANALYZE of an empty table the
-              -- planner walked the primary key in position order filtering by subject).
+              -- The subject's oldest row from the floor: a range on subject_key and this order can
+              -- only be read from deliveries_subject (with an equality, after ANALYZE of an empty
+              -- table the planner walked the primary key in position order filtering by subject),
+              -- and the row comparison starts the read at the floor (a pinned xmin's dead entries
+              -- of the subject below it are not walked).
               SELECT h.position FROM dispatch.deliveries h
-              WHERE h.consumer = p_consumer AND h.subject_key >= d.subject_key AND h.subject_key <= d.subject_key
-                AND h.position >= p_floor
+              WHERE h.consumer = p_consumer AND (h.subject_key, h.position) >= (d.subject_key, p_floor)
+                AND h.subject_key <= d.subject_key
               ORDER BY h.subject_key, h.position
               LIMIT 1
             )
@@ -1086,12 +1092,14 @@ const claimInHandlingTransaction = Effect.gen(function* () {
           SELECT d.ctid, d.position, d.isolate FROM dispatch.deliveries d
           WHERE d.consumer = p_consumer AND d.position = ANY(p_positions) AND NOT d.dead AND d.available_at <= now()
             AND d.position = (
-              -- The subject's oldest row: a range on subject_key and this order can only be read
-              -- from deliveries_subject (with an equality, after ANALYZE of an empty table the
-              -- planner walked the primary key in position order filtering by subject).
+              -- The subject's oldest row from the floor: a range on subject_key and this order can
+              -- only be read from deliveries_subject (with an equality, after ANALYZE of an empty
+              -- table the planner walked the primary key in position order filtering by subject),
+              -- and the row comparison starts the read at the floor (a pinned xmin's dead entries
+              -- of the subject below it are not walked).
               SELECT h.position FROM dispatch.deliveries h
-              WHERE h.consumer = p_consumer AND h.subject_key >= d.subject_key AND h.subject_key <= d.subject_key
-                AND h.position >= p_floor
+              WHERE h.consumer = p_consumer AND (h.subject_key, h.position) >= (d.subject_key, p_floor)
+                AND h.subject_key <= d.subject_key
               ORDER BY h.subject_key, h.position
               LIMIT 1
             )
@@ -1159,10 +1167,13 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       IF NOT pg_try_advisory_xact_lock(hashtext('tessera.dispatch.sweep.' || p_consumer)) THEN
         RETURN 0;
       END IF;
+      -- Transactions that committed: their rows are done with.
+      DELETE FROM dispatch.handling h
+      WHERE h.consumer = p_consumer AND pg_xact_status(h.xid) IS DISTINCT FROM 'in progress'
+        AND pg_xact_status(h.xid) IS DISTINCT FROM 'aborted';
       FOR v_lane IN
-        SELECT h.lane, h.positions FROM dispatch.handling h
-        WHERE h.consumer = p_consumer AND h.expires_at < now() AND cardinality(h.positions) > 0
-          AND pg_xact_status(h.xid) = 'aborted'
+        SELECT h.ctid AS row_id, h.positions FROM dispatch.handling h
+        WHERE h.consumer = p_consumer AND h.expires_at < now() AND pg_xact_status(h.xid) = 'aborted'
         FOR UPDATE OF h SKIP LOCKED
       LOOP
         IF cardinality(v_lane.positions) = 1 THEN
@@ -1207,12 +1218,8 @@ const claimInHandlingTransaction = Effect.gen(function* () {
             FOR UPDATE SKIP LOCKED
           );
         END IF;
-        UPDATE dispatch.handling SET positions = '{}' WHERE lane = v_lane.lane;
+        DELETE FROM dispatch.handling h WHERE h.ctid = v_lane.row_id;
       END LOOP;
-      -- Lanes of processes long gone.
-      DELETE FROM dispatch.handling h
-      WHERE h.consumer = p_consumer AND h.expires_at < now() - interval '10 minutes'
-        AND pg_xact_status(h.xid) IS DISTINCT FROM 'in progress';
       RETURN v_found;
     END
     $fn$`)

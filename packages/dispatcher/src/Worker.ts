@@ -584,9 +584,7 @@ export const run = <R>(
         : records`
             INSERT INTO dispatch.handling (lane, consumer, xid, positions, expires_at)
             VALUES (${lane}, ${name}, ${first.xid}::xid8, ${bigintArray(rows.map((r) => r.position))}::bigint[],
-              now() + ${leaseMillis} * interval '1 millisecond')
-            ON CONFLICT (lane) DO UPDATE
-              SET xid = excluded.xid, positions = excluded.positions, expires_at = excluded.expires_at`.pipe(
+              now() + ${leaseMillis} * interval '1 millisecond')`.pipe(
             Effect.asVoid,
             Effect.mapError((cause) => new Unavailable({ cause }))
           )
@@ -599,7 +597,7 @@ export const run = <R>(
     const clearJournal = (lane: string, xid: string | undefined) =>
       xid === undefined
         ? Effect.void
-        : records`UPDATE dispatch.handling SET positions = '{}' WHERE lane = ${lane} AND xid = ${xid}::xid8`.pipe(
+        : records`DELETE FROM dispatch.handling WHERE xid = ${xid}::xid8 AND lane = ${lane}`.pipe(
             Effect.asVoid,
             Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: lease }))),
             Effect.catch((error) => Effect.logWarning(`${name}: clearing a lane's record failed`, error))
