@@ -89,8 +89,14 @@ export const handle = <D extends AnyEventDefinition>(definition: D, envelope: De
     return result
   })
 
+/**
+ * Ordered by actor: the handler keeps progress per learner (the user who acted), so one event per
+ * learner is in flight at a time, in order, whatever the deal or invoice it is about; lanes never
+ * contend for the same learner's rows.
+ */
 export const ProgressConsumer = Consumer.make({
   name: "learning.progress",
   domain: "learning",
+  sequence: "actor",
   handlers: consumes.map((definition) => Consumer.on(definition, (event) => handle(definition, event)))
 })
