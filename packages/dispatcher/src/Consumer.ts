@@ -97,6 +97,12 @@ export interface Consumer<R> {
    * already waiting keep the key they were published with.
    */
   readonly sequence: Sequence
+  /**
+   * This consumer's shape, when it knows better than the process's defaults (a `Worker` option
+   * given explicitly still wins): lanes per process, and events per handler transaction.
+   */
+  readonly concurrency?: number | undefined
+  readonly transactionSize?: number | undefined
 }
 
 export type OrderMode = "strict" | "skip"
@@ -180,13 +186,17 @@ export const make = <R>(options: {
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
   readonly order?: OrderMode | undefined
   readonly sequence?: Sequence | undefined
+  readonly concurrency?: number | undefined
+  readonly transactionSize?: number | undefined
 }): Consumer<R> => ({
   name: options.name,
   domain: options.domain,
   handlers: options.handlers.map((handler) => observed(options.name, handler)),
   retry: options.retry ?? defaultRetry,
   order: options.order ?? "skip",
-  sequence: options.sequence ?? "subject"
+  sequence: options.sequence ?? "subject",
+  concurrency: options.concurrency,
+  transactionSize: options.transactionSize
 })
 
 /**

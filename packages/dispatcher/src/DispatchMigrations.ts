@@ -991,8 +991,7 @@ const claimInHandlingTransaction = Effect.gen(function* () {
   yield* sql`CREATE INDEX handling_consumer ON handling (consumer, expires_at)`
   yield* sql.unsafe(`
     CREATE FUNCTION take(
-      p_consumer text, p_limit integer, p_positions bigint[], p_lock_ms integer, p_statement_ms integer, p_floor bigint,
-      p_from bigint
+      p_consumer text, p_limit integer, p_positions bigint[], p_lock_ms integer, p_statement_ms integer, p_floor bigint
     )
     RETURNS TABLE (
       delivery_position bigint, subject_key text, created_at timestamptz, failures integer, abandoned integer,
@@ -1017,12 +1016,11 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       IF p_positions IS NULL THEN
         -- 1. The heads among the oldest rows: a window of 4,096 positions from the consumer's oldest
         -- row, read in position order until enough heads are locked (usually the first rows).
-        -- From where the process saw the oldest row last (p_from, see Worker.makeFloor), so a
-        -- pinned xmin's dead index entries at the front are not walked by every take. Heads are
-        -- checked from p_floor (everything below it was handled a while ago).
+        -- From the process's floor (see Worker.makeFloor: everything below it was handled a while
+        -- ago), so a pinned xmin's dead index entries at the front are not walked by every take.
         v_first := (
           SELECT d.position FROM dispatch.deliveries d
-          WHERE d.consumer = p_consumer AND d.position >= greatest(p_floor, p_from) ORDER BY d.position LIMIT 1
+          WHERE d.consumer = p_consumer AND d.position >= p_floor ORDER BY d.position LIMIT 1
         );
         IF v_first IS NULL THEN
           RETURN;

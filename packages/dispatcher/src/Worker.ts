@@ -229,7 +229,7 @@ const settings = Effect.all({
 
 /** What the worker needs from the pool's settings; see `pool`. */
 export interface PoolSettings {
-  /** Connections in the workers' pool (`TESSERA_DISPATCH_POOL_SIZE`, 10). */
+  /** Connections in the workers' pool (`TESSERA_DISPATCH_POOL_SIZE`, 20; opened as lanes need them). */
   readonly size: number
   /** `statement_timeout` of worker connections (`TESSERA_DISPATCH_STATEMENT_TIMEOUT`, 10 s). */
   readonly statementTimeout: Duration.Duration
@@ -249,7 +249,7 @@ export interface PoolSettings {
 }
 
 export const poolSettings: Effect.Effect<PoolSettings, Config.ConfigError> = Effect.all({
-  size: Config.Int("TESSERA_DISPATCH_POOL_SIZE").pipe(Config.withDefault(10)),
+  size: Config.Int("TESSERA_DISPATCH_POOL_SIZE").pipe(Config.withDefault(20)),
   statementTimeout: Config.Duration("TESSERA_DISPATCH_STATEMENT_TIMEOUT").pipe(
     Config.withDefault(Duration.seconds(10))
   ),
@@ -389,52 +389,43 @@ export const subscribe = (
 // --- running a consumer -------------------------------------------------------------------------
 
 /**
- * Where a consumer's takes start reading, per process. Without it every take walks the dead index
- * entries of the rows handled since the last vacuum, which a pinned xmin keeps for as long as it
- * is pinned: the front of a queue table.
- * - `from`: the oldest position the last take saw (a take sees rows in flight and backing off, which
- *   keep it low). A take's window starts there.
- * - `floor`: the oldest position seen at least `FLOOR_LAG` ago. Heads are checked from there: a
- *   publish that took its position earlier but committed later than that is below it.
- * - Every poll interval the sweeper looks for rows that appeared below `from` (a late commit, a
- *   retry put back, a replay, a backfill) and moves `from` back to them; every `FLOOR_RESET` it
- *   looks below `floor` too (that read walks the dead entries: once, off the lanes' path). A row
- *   that appeared below the floor (a commit more than `FLOOR_LAG` late, a replay in skip mode, a
- *   backfill for a consumer already running elsewhere) may be handled after later events of its
- *   subject.
+ * Where a consumer's takes start reading, per process: the oldest position a take saw at least
+ * `FLOOR_LAG` ago (a take sees rows in flight and backing off, which keep it low; a publish that
+ * took its position earlier but committed within `FLOOR_LAG` is above it). Without it every take
+ * walks the dead index entries of the rows handled since the last vacuum, which a pinned xmin keeps
+ * for as long as it is pinned: the front of a queue table. Every `FLOOR_RESET` the sweeper looks
+ * below the floor (a read that walks those entries: once, off the lanes' path) for rows that
+ * appeared there (a publish that committed more than `FLOOR_LAG` after taking its position, a
+ * replay in skip mode, a backfill for a consumer already running elsewhere) and lowers it: such a
+ * row may be handled after later events of its ordering key.
  */
 const FLOOR_LAG = 1_000
 const FLOOR_RESET = 30_000
 
 const makeFloor = () => {
   let floor = 0n
-  let from = 0n
   const seen: Array<readonly [number, bigint]> = []
   return {
-    /** `[floor, from]` for a take now. */
-    at: (now: number): readonly [bigint, bigint] => {
+    at: (now: number): bigint => {
       while (seen.length > 0 && (seen[0]?.[0] ?? now) <= now - FLOOR_LAG) {
         const observed = seen.shift()
         if (observed !== undefined && observed[1] > floor) floor = observed[1]
       }
-      if (from < floor) from = floor
-      return [floor, from]
+      return floor
     },
     observe: (now: number, first: bigint) => {
-      from = first
       const last = seen[seen.length - 1]
       // One observation per 50 ms is plenty.
       if (last === undefined || now - last[0] >= 50) seen.push([now, first])
     },
-    /** A row found below `from` (or the floor): takes start there again. */
+    /** A row found below the floor: takes start there again. */
     lower: (position: bigint) => {
-      if (position < from) from = position
       if (position < floor) {
         floor = position
         seen.length = 0
       }
     },
-    current: (): readonly [bigint, bigint] => [floor, from]
+    current: (): bigint => floor
   }
 }
 
@@ -485,7 +476,7 @@ export const run = <R>(
     const name = consumer.name
     const claimSize = Math.max(1, options.claimSize ?? config.claimSize)
     const maxAbandoned = Math.max(1, options.maxAbandoned ?? config.maxAbandoned)
-    const concurrency = Math.max(1, options.concurrency ?? config.concurrency)
+    const concurrency = Math.max(1, options.concurrency ?? consumer.concurrency ?? config.concurrency)
     const lease = Duration.fromInputUnsafe(options.leaseDuration ?? config.lease)
     const leaseMillis = Duration.toMillis(lease)
     const handlerTimeout = Duration.fromInputUnsafe(
@@ -506,7 +497,10 @@ export const run = <R>(
     const strict = consumer.order === "strict"
     const hooks = options.hooks ?? {}
     // A lane takes what it handles in one transaction: claim size and transaction size are one bound.
-    const transactionSize = Math.max(1, Math.min(claimSize, options.transactionSize ?? config.transactionSize))
+    const transactionSize = Math.max(
+      1,
+      Math.min(claimSize, options.transactionSize ?? consumer.transactionSize ?? config.transactionSize)
+    )
 
     const pg = yield* PgClient.PgClient
     const sql: SqlClient.SqlClient = pg
@@ -562,9 +556,8 @@ export const run = <R>(
     const take = (limit: number, positions: ReadonlyArray<bigint> | undefined) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const [below, from] = floor.at(now)
         const rows =
-          yield* sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}, ${below.toString()}::bigint, ${from.toString()}::bigint) t`.pipe(
+          yield* sql`SELECT t.delivery_position AS position, t.* FROM dispatch.take(${name}, ${limit}, ${positions === undefined ? null : bigintArray(positions)}::bigint[], ${limit > 1 ? batchLockMillis : 0}, ${limit > 1 ? batchMillis : 0}, ${floor.at(now).toString()}::bigint) t`.pipe(
             Effect.flatMap(decodeTaken),
             Effect.mapError((cause) => new Unavailable({ cause }))
           )
@@ -1001,19 +994,16 @@ export const run = <R>(
       Effect.forever
     )
 
-    // Rows that appeared below where the takes start (see `makeFloor`): between the floor and
-    // `from` every poll interval, below the floor every FLOOR_RESET.
+    // Rows that appeared below the floor (see `makeFloor`), every FLOOR_RESET.
     let deepCheckAt = 0
     const stragglers = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const [below, from] = floor.current()
-      const deep = now >= deepCheckAt
-      if (deep) deepCheckAt = now + FLOOR_RESET
-      const lowest = deep ? 0n : below
-      if (from <= lowest) return
+      const below = floor.current()
+      if (now < deepCheckAt || below === 0n) return
+      deepCheckAt = now + FLOOR_RESET
       const [row] = yield* sql<{ readonly position: string | null }>`
         SELECT min(position)::text AS position FROM dispatch.deliveries
-        WHERE consumer = ${name} AND position >= ${lowest.toString()}::bigint AND position < ${from.toString()}::bigint`
+        WHERE consumer = ${name} AND position < ${below.toString()}::bigint`
       if (row?.position !== null && row?.position !== undefined) floor.lower(BigInt(row.position))
     }).pipe(
       Effect.catchCause((cause) =>

@@ -66,7 +66,6 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
           .replaceAll("p_limit", "16")
           .replaceAll("v_first", first?.position ?? "0")
           .replaceAll("p_floor", "0")
-          .replaceAll("p_from", "0")
         const settings = fn?.config ?? []
         assert.includeMembers([...settings], ["enable_hashjoin=off", "enable_mergejoin=off", "enable_seqscan=off"])
 
@@ -101,7 +100,7 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
         assert.isAtMost(read, 200, `rows read from deliveries: ${read} (${JSON.stringify(types)})`)
 
         // And the function itself takes a full group, one row per subject.
-        const taken = yield* sql.withTransaction(sql`SELECT * FROM dispatch.take(${CONSUMER}, 16, NULL, 0, 0, 0, 0)`)
+        const taken = yield* sql.withTransaction(sql`SELECT * FROM dispatch.take(${CONSUMER}, 16, NULL, 0, 0, 0)`)
         assert.strictEqual(taken.length, 16)
         assert.strictEqual(new Set(taken.map((r) => r.subject_key)).size, 16, "one row per subject")
       }),
@@ -133,7 +132,7 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
             SELECT min(position) FROM dispatch.deliveries WHERE consumer = ${consumer} GROUP BY subject_key)`
         // Nothing is taken...
         assert.strictEqual(
-          (yield* sql.withTransaction(sql`SELECT * FROM dispatch.take(${consumer}, 16, NULL, 0, 0, 0, 0)`)).length,
+          (yield* sql.withTransaction(sql`SELECT * FROM dispatch.take(${consumer}, 16, NULL, 0, 0, 0)`)).length,
           0
         )
         // ...and finding that out reads the window and one probe per subject, not the backlog:
@@ -149,11 +148,7 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
             .replaceAll("p_limit", "16")
             .replaceAll("v_first", first?.position ?? "0")
             .replaceAll("p_floor", "0")
-            .replaceAll("p_from", "0")
-            .replaceAll("p_from", "0")
             .replaceAll("p_floor", "0")
-            .replaceAll("p_from", "0")
-            .replaceAll("p_from", "0")
         const queries = [part("pick"), `WITH RECURSIVE subjects AS (${part("heads")}) SELECT count(*) FROM heads`]
         const read = yield* sql.withTransaction(
           Effect.gen(function* () {
@@ -180,7 +175,7 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
           UPDATE dispatch.deliveries SET available_at = now()
           WHERE consumer = ${consumer} AND subject_key = 'order:t3' AND available_at > now()`
         const taken = yield* sql.withTransaction(
-          sql<{ subject_key: string }>`SELECT subject_key FROM dispatch.take(${consumer}, 16, NULL, 0, 0, 0, 0)`
+          sql<{ subject_key: string }>`SELECT subject_key FROM dispatch.take(${consumer}, 16, NULL, 0, 0, 0)`
         )
         assert.deepStrictEqual(
           taken.map((r) => r.subject_key),
