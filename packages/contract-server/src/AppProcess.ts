@@ -306,7 +306,7 @@ const refreshFigures = (dispatch: DispatchOptions | undefined) =>
       GROUP BY 1, 2`.pipe(Effect.flatMap(Schema.decodeUnknownEffect(PoolRows)))
     const limits = yield* Effect.all({
       tessera: Config.Int("TESSERA_HTTP_POOL_SIZE").pipe(Config.withDefault(10)),
-      "tessera-dispatch": Config.Int("TESSERA_DISPATCH_POOL_SIZE").pipe(Config.withDefault(10))
+      "tessera-dispatch": Config.Int("TESSERA_DISPATCH_POOL_SIZE").pipe(Config.withDefault(20))
     })
     yield* Telemetry.recordPools(rows, dispatch?.workerPool === undefined ? { tessera: limits.tessera } : limits)
     if (dispatch !== undefined) yield* Telemetry.recordConsumers((yield* dispatch.health).consumers)

@@ -25,12 +25,15 @@
  * - wakeup: throughput and latency again with the coalesced wake-up (after commit), against the
  *   default `pg_notify` inside every producer transaction.
  * - size: the deliveries table's size after everything above went through it.
+ * - crossdomain: the fifth figure, the CRM over HTTP at saturation with the learning journey's real
+ *   consumer: the stack's own benchmark (pnpm --filter @tessera/stack bench), run as a child process.
  * - churn (not in the defaults): BENCH_CHURN_EVENTS (2M) more events, the deliveries table's size
  *   sampled every eighth of them (#17.3: bounded when it stops growing).
  *
  * Each system gets its own fresh database on one server: DATABASE_URL's, or an embedded
  * PostgreSQL 18 with durable settings (fsync on) in a temp folder.
  */
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -68,7 +71,7 @@ const BATCH = 100
 const SUBJECTS = 1000
 const CONSUMERS = ["sub_a", "sub_b"] as const
 const SECTIONS = new Set(
-  (process.env.BENCH_SECTIONS ?? "throughput,latency,flat,pinned,analyze,backfill,wakeup,size").split(",")
+  (process.env.BENCH_SECTIONS ?? "throughput,latency,flat,pinned,analyze,backfill,wakeup,size,crossdomain").split(",")
 )
 
 interface Latency {
@@ -166,6 +169,17 @@ const throughput = async (system: System, tracker: Tracker, events: number, labe
     `  ${system.name} ${label}: ${rate.toFixed(0)} events/s (${(rate * 2).toFixed(0)} deliveries/s; ${events} events, publishing took ${((published - t0) / 1000).toFixed(1)} s, all handled after ${total.toFixed(1)} s)`
   )
   return rate
+}
+
+/** `throughput` without its line: events/s. */
+const quietThroughput = async (system: System, tracker: Tracker, events: number) => {
+  tracker.reset()
+  const finished = tracker.until(events * CONSUMERS.length, 30 * 60_000)
+  const base = take(events)
+  const t0 = performance.now()
+  for (let i = 0; i < events; i += BATCH) await system.publish(base + i, base + Math.min(events, i + BATCH))
+  await finished
+  return events / ((performance.now() - t0) / 1000)
 }
 
 /** One event per transaction at `rate` events/s for `seconds`. */
@@ -513,6 +527,27 @@ const pgBoss = async (url: string, tracker: Tracker): Promise<System> => {
   }
 }
 
+// --- the cross-domain figure ------------------------------------------------------------------
+
+/** The stack's cross-domain benchmark's figures, or "" when it cannot run here. */
+const crossDomain = () => {
+  const root = Path.resolve(import.meta.dirname, "..", "..", "..")
+  const run = ChildProcess.spawnSync("pnpm", ["--filter", "@tessera/stack", "bench"], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: "" },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024
+  })
+  const lines = `${run.stdout ?? ""}`.split("\n")
+  const start = lines.findIndex((line) => line.startsWith("cross-domain load:"))
+  return start < 0
+    ? ""
+    : lines
+        .slice(start, start + 5)
+        .map((line) => `   ${line.trim()}`)
+        .join("\n")
+}
+
 // --- main -------------------------------------------------------------------------------------
 
 interface PeerResult {
@@ -714,17 +749,28 @@ const main = async () => {
       // (2M) through the real outbox and both consumers, its size sampled as it goes: bounded when
       // the samples stop growing (autovacuum reuses the space of deleted rows).
       const churn = env("BENCH_CHURN_EVENTS", 2_000_000)
-      const step = Math.max(EVENTS, Math.round(churn / 8))
+      const sampleEvery = Math.max(EVENTS, Math.round(churn / 8))
       const samples: Array<string> = []
       const t0 = performance.now()
-      for (let done = 0; done < churn; done += step) {
-        await throughput(system, tracker, Math.min(step, churn - done), `churn ${done + step}`)
-        const size = await system.admin.query<{ size: string; dead: string; vacuums: string }>(
-          `SELECT pg_size_pretty(pg_total_relation_size('dispatch.deliveries')) AS size, n_dead_tup::text AS dead,
-             (autovacuum_count + vacuum_count)::text AS vacuums
-           FROM pg_stat_user_tables WHERE relid = 'dispatch.deliveries'::regclass`
-        )
-        samples.push(`${((done + step) / 1e6).toFixed(2)}M: ${size.rows[0]?.size} (${size.rows[0]?.vacuums} vacuums)`)
+      let rates: Array<number> = []
+      // Rounds of BENCH_EVENTS, each handled before the next (a backlog of at most one round).
+      for (let done = 0; done < churn; ) {
+        const round = Math.min(EVENTS, churn - done)
+        rates.push(await quietThroughput(system, tracker, round))
+        done += round
+        if (done % sampleEvery < round || done === churn) {
+          const size = await system.admin.query<{ size: string; dead: string; vacuums: string }>(
+            `SELECT pg_size_pretty(pg_total_relation_size('dispatch.deliveries')) AS size, n_dead_tup::text AS dead,
+               (autovacuum_count + vacuum_count)::text AS vacuums
+             FROM pg_stat_user_tables WHERE relid = 'dispatch.deliveries'::regclass`
+          )
+          const mean = rates.reduce((a, b) => a + b, 0) / rates.length
+          rates = []
+          samples.push(
+            `${(done / 1e6).toFixed(2)}M: ${size.rows[0]?.size} (${size.rows[0]?.vacuums} vacuums, ${mean.toFixed(0)} events/s)`
+          )
+          console.log(`  churn: ${samples[samples.length - 1]}`)
+        }
       }
       figures.push(
         `deliveries table under churn (${churn} events × 2 consumers through the outbox in ${((performance.now() - t0) / 1000).toFixed(0)} s), size after each step: ${samples.join(", ")}`
@@ -804,9 +850,16 @@ const main = async () => {
         `2. latency at ${LATENCY_RATE} events/s, one event per transaction: p99 ${ours.latency.p99.toFixed(1)} ms from the call (${ours.latency.ackP99.toFixed(1)} ms from the ack); goal ≤ 30 ms: ${ours.latency.p99 <= 30 ? "met" : "MISSED"}`
       )
     for (const figure of figures) console.log(`- ${figure}`)
+  }
+  if (SECTIONS.has("crossdomain")) {
+    // The fifth figure needs the apps (the CRM over HTTP, the learning journey's real consumer),
+    // which this package must not depend on: their own benchmark, run as a child process once
+    // everything above is done (it starts its own PostgreSQL).
     console.log(
-      "- cross-domain (CRM over HTTP at saturation with the real learning consumer): apps/stack/bench/CrossDomainLoad.bench-run.ts (pnpm --filter @tessera/stack bench), which needs the apps"
+      `\n5. cross-domain (pnpm --filter @tessera/stack bench: apps/stack/bench/CrossDomainLoad.bench-run.ts, BENCH_LOAD_SECONDS=${process.env.BENCH_LOAD_SECONDS ?? "20"}):`
     )
+    const output = crossDomain()
+    console.log(output.length > 0 ? output : "   (the stack's benchmark did not run: see apps/stack/bench)")
   }
   await Effect.runPromise(Scope.close(scope, Exit.void))
   if (root !== undefined) Fs.rmSync(root, { recursive: true, force: true })
