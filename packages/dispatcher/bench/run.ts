@@ -11,7 +11,8 @@
  *
  * Sections (BENCH_SECTIONS, all by default):
  * - throughput: BENCH_EVENTS (20k) events published in transactions of 100 while the consumers
- *   run; events/s = events / (first publish → last consumer commit). Every system.
+ *   run, after an unmeasured round of BENCH_WARMUP_EVENTS (5k); events/s = events / (first
+ *   publish → last consumer commit). Every system.
  * - latency: one event per transaction at BENCH_LATENCY_RATE (800) events/s for
  *   BENCH_LATENCY_SECONDS (10), after one unmeasured second at that rate (warm pools); per
  *   delivery, publish call → consumer commit. Every system.
@@ -61,8 +62,10 @@ const LATENCY_RATE = env("BENCH_LATENCY_RATE", 800)
 const LIGHT_RATE = env("BENCH_LIGHT_RATE", 200)
 const STORED = env("BENCH_STORED", 200_000)
 const ANALYZE_EVENTS = env("BENCH_ANALYZE_EVENTS", 20_000)
+const WARMUP_EVENTS = env("BENCH_WARMUP_EVENTS", 5_000)
 const PINNED_SECONDS = env("BENCH_PINNED_SECONDS", 300)
 const BACKFILL_EVENTS = env("BENCH_BACKFILL_EVENTS", 200_000)
+const BACKFILL_BATCH = env("BENCH_BACKFILL_BATCH", 10_000)
 const LANES = env("BENCH_LANES", 2)
 const CLAIM = env("BENCH_CLAIM", 256)
 const TX = env("BENCH_TX", 256)
@@ -153,6 +156,12 @@ const take = (n: number) => {
   nextIndex += n
   return from
 }
+
+/**
+ * An unmeasured round before a system's first throughput figure (connections opened, statements
+ * prepared, code compiled): every system is measured warm.
+ */
+const warmUp = (system: System, tracker: Tracker) => quietThroughput(system, tracker, WARMUP_EVENTS)
 
 /** Publishes `events` in batches of 100 while the consumers run; events/s until the last commit. */
 const throughput = async (system: System, tracker: Tracker, events: number, label: string) => {
@@ -613,6 +622,7 @@ const main = async () => {
     const system = await tessera(db.url, tracker)
     console.log("tessera:")
     if (SECTIONS.has("flat")) await storeHandled(system.admin, 10_000, "bench.happened", true)
+    await warmUp(system, tracker)
     normal = await throughput(
       system,
       tracker,
@@ -696,7 +706,9 @@ const main = async () => {
       const t0 = performance.now()
       const backfill = system
         .run(
-          Effect.flatMap(SqlClient.SqlClient, (sql) => Worker.subscribe(sql, "sub_backfill", ["bench.stored"], 10_000))
+          Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            Worker.subscribe(sql, "sub_backfill", ["bench.stored"], BACKFILL_BATCH)
+          )
         )
         .then((n) => {
           copied = n
@@ -785,6 +797,7 @@ const main = async () => {
       const tracker2 = new Tracker()
       const inTransaction = await tessera(db2.url, tracker2, "coalesced")
       console.log("tessera, coalesced wake-up after commit:")
+      await warmUp(inTransaction, tracker2)
       const rate = await throughput(inTransaction, tracker2, EVENTS, "throughput")
       const lat = await latencyAt(inTransaction, tracker2, LATENCY_RATE, LATENCY_SECONDS)
       figures.push(
@@ -804,6 +817,7 @@ const main = async () => {
     const tracker = new Tracker()
     const system = await make(db.url, tracker)
     console.log(`${system.name}:`)
+    await warmUp(system, tracker)
     const rate = await throughput(system, tracker, EVENTS, "throughput")
     const latency = SECTIONS.has("latency")
       ? await latencyAt(system, tracker, LATENCY_RATE, LATENCY_SECONDS)

@@ -363,21 +363,24 @@ export const subscribe = (
           : next.backfill_to
       const rows = yield* sql.withTransaction(
         Effect.gen(function* () {
-          const inserted = yield* sql`
-            INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-            SELECT ${consumer}, e.position,
-              ${sequence === "actor" ? sql`e.actor_type || ':' || e.actor_id` : sql`e.subject_type || ':' || e.subject_id`}
-            FROM dispatch.events e
-            WHERE e.event_type = ${next.event_type} AND e.position > ${next.backfilled_through} AND e.position <= ${upTo}
-              AND NOT EXISTS (SELECT 1 FROM dispatch.inbox i WHERE i.consumer = ${consumer} AND i.event_id = e.event_id)
-              AND NOT EXISTS (SELECT 1 FROM dispatch.dead_letters x WHERE x.consumer = ${consumer} AND x.position = e.position)
-            ORDER BY e.position
-            ON CONFLICT DO NOTHING
-            RETURNING position`
+          const [inserted] = yield* sql<{ readonly copied: number }>`
+            WITH copied AS (
+              INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+              SELECT ${consumer}, e.position,
+                ${sequence === "actor" ? sql`e.actor_type || ':' || e.actor_id` : sql`e.subject_type || ':' || e.subject_id`}
+              FROM dispatch.events e
+              WHERE e.event_type = ${next.event_type} AND e.position > ${next.backfilled_through} AND e.position <= ${upTo}
+                AND NOT EXISTS (SELECT 1 FROM dispatch.inbox i WHERE i.consumer = ${consumer} AND i.event_id = e.event_id)
+                AND NOT EXISTS (SELECT 1 FROM dispatch.dead_letters x WHERE x.consumer = ${consumer} AND x.position = e.position)
+              ORDER BY e.position
+              ON CONFLICT DO NOTHING
+              RETURNING 1
+            )
+            SELECT count(*)::int AS copied FROM copied`
           yield* sql`
             UPDATE dispatch.subscriptions SET backfilled_through = GREATEST(backfilled_through, ${upTo})
             WHERE consumer = ${consumer} AND event_type = ${next.event_type}`
-          return inserted.length
+          return inserted?.copied ?? 0
         })
       )
       copied += rows
