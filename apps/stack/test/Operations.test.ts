@@ -239,7 +239,7 @@ layer(TestDatabase.layer(), { excludeTestServices: true })("operating the stack"
         )
         assert.strictEqual(sample(metrics.text, "tessera_dispatch_pending", { consumer: "test.stalled" }), 1)
         assert.isDefined(sample(metrics.text, "tessera_db_pool_connections", { pool: "tessera" }))
-        assert.strictEqual(sample(metrics.text, "tessera_db_pool_max_connections", { pool: "tessera-dispatch" }), 10)
+        assert.strictEqual(sample(metrics.text, "tessera_db_pool_max_connections", { pool: "tessera-dispatch" }), 20)
         yield* Effect.logInfo(
           `a /metrics excerpt:\n${metrics.text
             .split("\n")
