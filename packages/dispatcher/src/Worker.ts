@@ -486,7 +486,8 @@ export const run = <R>(
       options.handlerTimeout ?? Option.getOrElse(config.handlerTimeout, () => Duration.millis(leaseMillis / 3))
     )
     const handlerTimeoutMillis = Duration.toMillis(handlerTimeout)
-    // A lane starts an event only if its lease still covers a whole handler timeout plus this.
+    // A handling transaction ends (commits, or is interrupted at the handler timeout) well before
+    // its lane record's lease: past the lease an aborted transaction's record counts as a death.
     const margin = Math.min(1000, leaseMillis / 10)
     if (handlerTimeoutMillis + margin > leaseMillis) {
       return yield* new WorkerStartError({
