@@ -1120,7 +1120,7 @@ const claimInHandlingTransaction = Effect.gen(function* () {
       -- Sorting was disabled only to keep the head checks on deliveries_subject (the SET clause
       -- restores it when the function returns).
       PERFORM set_config('enable_sort', 'on', true);
-      -- A batch's bounds for the rest of its transaction (see Worker.handleBatch); one event alone
+      -- A batch's bounds for the rest of its transaction (see Worker.handle); one event alone
       -- waits for locks like any transaction.
       IF cardinality(v_take) > 1 AND p_lock_ms > 0 THEN
         PERFORM set_config('lock_timeout', p_lock_ms || 'ms', true);

@@ -774,55 +774,6 @@ export const run = <R>(
       Effect.mapError((cause) => new Unavailable({ cause }))
     )
 
-    /**
-     * One event in one transaction (or only `positions`): take, record, then the handler in a
-     * savepoint, so a failure is rolled back alone and recorded in the same transaction (the row
-     * is never free between the failure and its retry delay). A handler that outlives the handler
-     * timeout is interrupted with its transaction; its failure is then recorded apart.
-     */
-    const handleSingle = (lane: string, positions?: ReadonlyArray<bigint>) =>
-      Effect.gen(function* () {
-        let held: TakenRow | undefined
-        const exit = yield* sql
-          .withTransaction(
-            Effect.gen(function* () {
-              const [row] = yield* take(1, positions)
-              if (row === undefined) return empty
-              held = row
-              yield* handleAlone(lane, row)
-              return { _tag: "Handled", taken: 1, positions: [row.position] } satisfies Taken
-            })
-          )
-          .pipe(
-            Effect.timeoutOrElse({
-              duration: handlerTimeout,
-              orElse: () => Effect.fail(new HandlerTimedOut())
-            }),
-            Effect.onInterrupt(() => clearJournal(lane, held?.xid)),
-            Effect.exit
-          )
-        if (Exit.isSuccess(exit)) {
-          if (exit.value._tag === "Handled" && hooks.onCommitted !== undefined)
-            yield* hooks.onCommitted(exit.value.positions)
-          return exit.value
-        }
-        if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
-        yield* clearJournal(lane, held?.xid)
-        const error = Cause.findErrorOption(exit.cause)
-        const row = held
-        if (row !== undefined && Option.isSome(error) && error.value._tag === "HandlerTimedOut") {
-          // Rolled back: record the timed-out attempt unless another lane took the row meanwhile.
-          yield* recordTimeout(row)
-          return { _tag: "Handled", taken: 1, positions: [] } satisfies Taken
-        }
-        yield* Effect.logWarning(
-          `${name}: a handler transaction did not commit; its event will be delivered again`,
-          exit.cause
-        )
-        yield* Effect.sleep(Duration.millis(200))
-        return empty
-      })
-
     /** The failure of a handler interrupted at the handler timeout, in a transaction of its own. */
     const recordTimeout = (row: TakenRow) =>
       sql
@@ -858,24 +809,29 @@ export const run = <R>(
         )
 
     /**
-     * Up to `transactionSize` events (of different subjects) in one transaction: take, record, then
-     * the handlers in order. The take sets `lock_timeout` to `batchLockMillis` and
-     * `statement_timeout` to `batchMillis` for the transaction: a failure or a lock wait rolls it
-     * back whole (the rows are as they were) and the lane handles its events one per transaction.
-     * Once `batchMillis` have passed, no further handler starts: the rest is put back as it was and
-     * what was handled commits. The handler timeout bounds the whole batch as a last resort.
+     * One handling transaction: up to `limit` events (of different subjects; or only `positions`),
+     * taken, recorded, then handled.
+     * - One event alone runs in a savepoint (`handleAlone`): a failure is recorded in the same
+     *   transaction. If it outlives the handler timeout it is interrupted with its transaction,
+     *   and the timed-out attempt is recorded apart (`recordTimeout`).
+     * - A batch (more than one): the take sets `lock_timeout` to `batchLockMillis` and
+     *   `statement_timeout` to `batchMillis` for the transaction, and the handlers run in order. A
+     *   failure, a lock wait or the handler timeout rolls it back whole (the rows are as they were)
+     *   and its positions come back as `gaveWay`, for the lane to handle one per transaction. Once
+     *   `batchMillis` have passed, no further handler starts: the rest is put back as it was and
+     *   what was handled commits.
      */
-    const handleBatch = (lane: string) =>
+    const handle = (lane: string, limit: number, positions?: ReadonlyArray<bigint>) =>
       Effect.gen(function* () {
         let held: ReadonlyArray<TakenRow> = []
         const exit = yield* sql
           .withTransaction(
             Effect.gen(function* () {
               const started = yield* Clock.currentTimeMillis
-              const rows = yield* take(transactionSize, undefined)
+              const rows = yield* take(limit, positions)
               if (rows.length === 0) return empty
               held = rows
-              if (rows.length === transactionSize) yield* wakeOne
+              if (limit > 1 && rows.length === limit) yield* wakeOne
               const [first] = rows
               if (rows.length === 1 && first !== undefined) {
                 // Only one: no batch, no bounds; a failure is counted at once.
@@ -915,30 +871,24 @@ export const run = <R>(
             Effect.onInterrupt(() => clearJournal(lane, held[0]?.xid)),
             Effect.exit
           )
+        const none: ReadonlyArray<bigint> = []
         if (Exit.isSuccess(exit)) {
           if (exit.value._tag === "Handled" && hooks.onCommitted !== undefined)
             yield* hooks.onCommitted(exit.value.positions)
-          return { taken: exit.value, gaveWay: [] as ReadonlyArray<bigint> }
+          return { taken: exit.value, gaveWay: none }
         }
         if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
         yield* clearJournal(lane, held[0]?.xid)
         const error = Cause.findErrorOption(exit.cause)
+        const tag = Option.isSome(error) ? error.value._tag : undefined
         const [alone] = held
-        if (
-          held.length === 1 &&
-          alone !== undefined &&
-          Option.isSome(error) &&
-          error.value._tag === "HandlerTimedOut"
-        ) {
+        if (held.length === 1 && alone !== undefined && tag === "HandlerTimedOut") {
+          // Rolled back: record the timed-out attempt unless another lane took the row meanwhile.
           yield* recordTimeout(alone)
-          return { taken: { _tag: "Handled", taken: 1, positions: [] } satisfies Taken, gaveWay: [] }
+          return { taken: { _tag: "Handled", taken: 1, positions: none } satisfies Taken, gaveWay: none }
         }
-        if (Option.isSome(error) && error.value._tag === "HandlerTimedOut") {
-          return { taken: empty, gaveWay: held.map((r) => r.position) }
-        }
-        if (Option.isSome(error) && (error.value._tag === "BatchGaveWay" || error.value._tag === "SqlError")) {
-          // Rolled back whole (a failure, a lock wait, the time bound, or the take's own lock wait):
-          // its events one per transaction.
+        if (held.length > 1 && (tag === "HandlerTimedOut" || tag === "BatchGaveWay" || tag === "SqlError")) {
+          // A batch rolled back whole (a failure, a lock wait, the time bound): its events one per transaction.
           return { taken: empty, gaveWay: held.map((r) => r.position) }
         }
         yield* Effect.logWarning(
@@ -946,7 +896,7 @@ export const run = <R>(
           exit.cause
         )
         yield* Effect.sleep(Duration.millis(200))
-        return { taken: empty, gaveWay: [] as ReadonlyArray<bigint> }
+        return { taken: empty, gaveWay: none }
       })
 
     // --- the lanes ----------------------------------------------------------------------------
@@ -956,22 +906,16 @@ export const run = <R>(
       let singlesUntil = 0
       while (!(yield* Ref.get(stopping))) {
         const now = yield* Clock.currentTimeMillis
-        let taken: Taken
-        if (transactionSize > 1 && now >= singlesUntil) {
-          const batch = yield* handleBatch(id)
-          taken = batch.taken
-          if (batch.gaveWay.length > 0) {
-            // Contended rows or a failing handler would make batches give way again: this batch's
-            // events one per transaction, and this lane's next takes for a while.
-            singlesUntil = (yield* Clock.currentTimeMillis) + SINGLES_AFTER_GIVING_WAY
-            for (const position of batch.gaveWay) {
-              if (yield* Ref.get(stopping)) break
-              yield* handleSingle(id, [position])
-            }
-            continue
+        const { taken, gaveWay } = yield* handle(id, now >= singlesUntil ? transactionSize : 1)
+        if (gaveWay.length > 0) {
+          // Contended rows or a failing handler would make batches give way again: this batch's
+          // events one per transaction, and this lane's next takes for a while.
+          singlesUntil = (yield* Clock.currentTimeMillis) + SINGLES_AFTER_GIVING_WAY
+          for (const position of gaveWay) {
+            if (yield* Ref.get(stopping)) break
+            yield* handle(id, 1, [position])
           }
-        } else {
-          taken = yield* handleSingle(id)
+          continue
         }
         if (taken._tag === "Empty") {
           yield* Queue.take(wake).pipe(Effect.timeoutOption(pollInterval), Effect.asVoid)

@@ -22,6 +22,23 @@ interface PlanNode {
 
 const nodes = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodes)]
 
+/** BACKLOG events of `subjects` orders (`prefix0`, `prefix1`, …), each delivered to `consumer`. */
+const backlog = (consumer: string, subjects: number, prefix = "o") =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`
+      WITH e AS (
+        INSERT INTO dispatch.events (event_id, event_type, event_version, producer, organization_id, subject_type,
+          subject_id, actor_type, actor_id, correlation_id, occurred_at, recorded_at, payload)
+        SELECT gen_random_uuid(), 'order.placed', 2, 'shop', 'org', 'order', ${prefix} || (g % ${subjects}), 'system', 's', 'c',
+          now(), now(), jsonb_build_object('orderId', ${prefix} || (g % ${subjects}), 'seq', g, 'total', jsonb_build_object('amount', 1, 'currency', 'EUR'))
+        FROM generate_series(1, ${BACKLOG}) g
+        RETURNING position, subject_type, subject_id
+      )
+      INSERT INTO dispatch.deliveries (consumer, position, subject_key)
+      SELECT ${consumer}, position, subject_type || ':' || subject_id FROM e`
+  )
+
 layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
   it.effect(
     "after ANALYZE of the empty deliveries table, a take from a 20k backlog reads a few rows: no join over all pending rows",
@@ -30,25 +47,14 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
         const sql = yield* SqlClient.SqlClient
         // A drained queue table: its pages stay, its rows are gone. ANALYZE then records
         // reltuples = 0 with relpages > 0, the state autovacuum leaves after a drain.
-        const backlog = sql`
-          WITH e AS (
-            INSERT INTO dispatch.events (event_id, event_type, event_version, producer, organization_id, subject_type,
-              subject_id, actor_type, actor_id, correlation_id, occurred_at, recorded_at, payload)
-            SELECT gen_random_uuid(), 'order.placed', 2, 'shop', 'org', 'order', 'o' || (g % 500), 'system', 's', 'c',
-              now(), now(), jsonb_build_object('orderId', 'o' || (g % 500), 'seq', g, 'total', jsonb_build_object('amount', 1, 'currency', 'EUR'))
-            FROM generate_series(1, ${BACKLOG}) g
-            RETURNING position, subject_type, subject_id
-          )
-          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-          SELECT ${CONSUMER}, position, subject_type || ':' || subject_id FROM e`
-        yield* backlog
+        yield* backlog(CONSUMER, 500)
         yield* sql`DELETE FROM dispatch.deliveries`
         assert.strictEqual(yield* count("SELECT 1 FROM dispatch.deliveries"), 0)
         yield* sql`ANALYZE dispatch.deliveries`
         const [stats] = yield* sql<{ readonly pages: number; readonly tuples: number }>`
           SELECT relpages AS pages, reltuples::float8 AS tuples FROM pg_class WHERE oid = 'dispatch.deliveries'::regclass`
         assert.isTrue((stats?.pages ?? 0) > 0 && stats?.tuples === 0, `drained and analyzed: ${JSON.stringify(stats)}`)
-        yield* backlog
+        yield* backlog(CONSUMER, 500)
         // A few subjects backing off, as while workers run.
         yield* sql`
           UPDATE dispatch.deliveries SET available_at = now() + interval '1 minute'
@@ -113,17 +119,7 @@ layer(testLayer(), { excludeTestServices: true })("claim plan", (it) => {
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         const consumer = "billing.scarce"
-        yield* sql`
-          WITH e AS (
-            INSERT INTO dispatch.events (event_id, event_type, event_version, producer, organization_id, subject_type,
-              subject_id, actor_type, actor_id, correlation_id, occurred_at, recorded_at, payload)
-            SELECT gen_random_uuid(), 'order.placed', 2, 'shop', 'org', 'order', 't' || (g % 5), 'system', 's', 'c',
-              now(), now(), jsonb_build_object('orderId', 't' || (g % 5), 'seq', g, 'total', jsonb_build_object('amount', 1, 'currency', 'EUR'))
-            FROM generate_series(1, ${BACKLOG}) g
-            RETURNING position, subject_type, subject_id
-          )
-          INSERT INTO dispatch.deliveries (consumer, position, subject_key)
-          SELECT ${consumer}, position, subject_type || ':' || subject_id FROM e`
+        yield* backlog(consumer, 5, "t")
         yield* sql`ANALYZE dispatch.deliveries`
         // The five heads are backing off: nothing can be taken, and finding that out must be cheap.
         yield* sql`
